@@ -1,0 +1,16 @@
+#pragma once
+// The process exit codes, one per outcome; README.md documents the same table.
+
+namespace simscore::cli {
+
+enum ExitCode : int {
+  kSuccess = 0,
+  kInternalError = 1,  // a bug: please report it
+  kUsageError = 2,     // bad command-line arguments
+  kInputError = 3,     // an input file or row is malformed (the message names file and line)
+  kModelError = 4,     // the model directory is missing files or is inconsistent
+  kResourceError = 5,  // memory budget, or output cannot be written (disk full, permissions)
+  kInterrupted = 130,  // stopped by SIGINT/SIGTERM; complete rows were flushed
+};
+
+}  // namespace simscore::cli

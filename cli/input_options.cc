@@ -1,0 +1,38 @@
+#include "cli/input_options.h"
+
+namespace simscore::cli {
+
+void add_input_options(CLI::App& command, InputOptions& o) {
+  command.add_option("input", o.path, "Pair file (TSV by default; .gz is read directly); - or none: stdin");
+  command.add_option("--format", o.format, "tsv, csv or jsonl (default: from the file name, else tsv)")
+      ->check(CLI::IsMember({"tsv", "csv", "jsonl"}));
+  command.add_flag("--header", o.header, "The first row names the columns");
+  command.add_option("--text-a", o.columns.text_a, "Column of the first text: 1-based index or name (default 1)");
+  command.add_option("--text-b", o.columns.text_b, "Column of the second text (default 2)");
+  command.add_option("--on-error", o.on_error,
+                     "fail (default): stop at the first malformed row; skip: leave its score empty "
+                     "and go on")
+      ->check(CLI::IsMember({"fail", "skip"}));
+}
+
+io::PairReader open_pairs(const InputOptions& o) {
+  io::PairReaderOptions options;
+  if (o.format.empty())
+    options.format = o.path == "-" ? io::PairFormat::tsv : io::guess_pair_format(o.path);
+  else
+    options.format = o.format == "csv" ? io::PairFormat::csv
+                     : o.format == "jsonl" ? io::PairFormat::jsonl
+                                           : io::PairFormat::tsv;
+  options.header = o.header;
+  options.columns = o.columns;
+  return io::PairReader(o.path, options);
+}
+
+std::string row_problem(const io::PairRow& row) {
+  if (!row.error.empty()) return row.error;
+  if (row.text_a.empty()) return "the first text is empty";
+  if (row.text_b.empty()) return "the second text is empty";
+  return "";
+}
+
+}  // namespace simscore::cli

@@ -1,0 +1,26 @@
+#pragma once
+// The flags that say how to read a pair file (--format, --header, --text-a, ...) and what to do
+// with a malformed row (--on-error).
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "io/pair_reader.h"
+
+namespace simscore::cli {
+
+struct InputOptions {
+  std::string path = "-";
+  std::string format;  // empty: from the file name (.csv, .jsonl), else tsv
+  bool header = false;
+  io::PairColumns columns;
+  std::string on_error = "fail";
+};
+
+void add_input_options(CLI::App& command, InputOptions& options);
+io::PairReader open_pairs(const InputOptions& options);
+
+// The problem with a row that has no reader error but cannot be scored (an empty text), or "".
+std::string row_problem(const io::PairRow& row);
+
+}  // namespace simscore::cli

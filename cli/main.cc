@@ -1,0 +1,61 @@
+// simscore: score sentence pairs with BERT-family encoders on the CPU.
+// Parses the command line, runs one subcommand, and maps every error kind to its exit code.
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <system_error>
+
+#include "cli/blas_setup.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "core/errors.h"
+
+namespace simscore::cli {
+namespace {
+
+int run(int argc, char** argv) {
+  CLI::App app{"simscore: semantic similarity of sentence pairs with BERT-family encoders"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "simscore 0.1.0");
+  const std::vector<Run> commands = {add_score_command(app), add_tokenize_command(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kSuccess : kUsageError;
+  }
+  for (const Run& command : commands)
+    if (int code = command(); code >= 0) return code;
+  return kUsageError;
+}
+
+}  // namespace
+}  // namespace simscore::cli
+
+int main(int argc, char** argv) {
+  using namespace simscore;
+  using namespace simscore::cli;
+  ensure_blas_kernel(argv);
+  try {
+    return run(argc, argv);
+  } catch (const InputError& e) {
+    if (e.line())
+      fmt::print(stderr, "simscore: {}:{}: {}\n", e.file(), e.line(), e.what());
+    else
+      fmt::print(stderr, "simscore: {}: {}\n", e.file(), e.what());
+    return kInputError;
+  } catch (const ModelError& e) {
+    fmt::print(stderr, "simscore: model error: {}\n", e.what());
+    return kModelError;
+  } catch (const ResourceError& e) {
+    fmt::print(stderr, "simscore: resource error: {}\n", e.what());
+    return kResourceError;
+  } catch (const std::system_error& e) {
+    fmt::print(stderr, "simscore: {}\n", e.what());
+    return kResourceError;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "simscore: internal error: {}\n", e.what());
+    return kInternalError;
+  }
+}

@@ -1,0 +1,89 @@
+#include "cli/model_options.h"
+
+#include <fmt/format.h>
+#include <sched.h>
+
+#include <cstdlib>
+
+#include "cli/blas_setup.h"
+#include "core/errors.h"
+#include "core/ops/gemm.h"
+
+namespace simscore::cli {
+namespace fs = std::filesystem;
+
+void add_model_options(CLI::App& command, ModelOptions& o) {
+  command.add_option("--model,-m", o.model,
+                     "Model directory (default: $SIMSCORE_MODEL, else all-MiniLM-L6-v2 from "
+                     "scripts/fetch_default_model.sh)");
+  command.add_option("--precision", o.precision, "Weight storage: fp16 (default) or fp32")
+      ->check(CLI::IsMember({"fp16", "fp32"}));
+  command.add_option("--mode", o.mode,
+                     "bi (cosine of pooled embeddings) or cross (classifier on the pair); default: "
+                     "from the model directory")
+      ->check(CLI::IsMember({"bi", "cross"}));
+  command.add_option("--max-length", o.max_length,
+                     "Maximum tokens per encoded input, special tokens included (default: from the "
+                     "model directory)")
+      ->check(CLI::Range(size_t{3}, size_t{1} << 20));
+  command.add_option("--threads", o.threads, "Compute threads (default: all available CPUs)")
+      ->check(CLI::Range(1, 1024));
+  command.add_option("--max-batch-tokens", o.max_batch_tokens,
+                     "Real tokens per encoder batch (default 8192)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  command.add_flag("--verbose,-v", o.verbose, "Describe the model and settings on stderr");
+}
+
+fs::path resolve_model_dir(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("SIMSCORE_MODEL"); env && *env) return env;
+  const std::vector<fs::path> candidates = {
+      fs::path(SIMSCORE_SOURCE_DIR) / "models/all-MiniLM-L6-v2",
+      fs::path("models/all-MiniLM-L6-v2"),
+  };
+  for (const auto& dir : candidates)
+    if (fs::exists(dir / "config.json")) return dir;
+  throw ModelError(fmt::format(
+      "no --model given, $SIMSCORE_MODEL is unset, and the default model is not at {} or {}; "
+      "run scripts/fetch_default_model.sh",
+      candidates[0].string(), candidates[1].string()));
+}
+
+io::LoadedModel load_model(const ModelOptions& o) {
+  int threads = o.threads;
+  if (threads == 0) {
+    cpu_set_t cpus;
+    threads = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+  }
+  set_compute_threads(threads);
+
+  io::ModelLoadOptions load;
+  load.precision = o.precision == "fp32" ? DType::f32 : DType::f16;
+  if (!o.mode.empty()) load.mode = o.mode == "bi" ? ScoringMode::bi : ScoringMode::cross;
+  if (o.max_length) load.max_length = o.max_length;
+  io::LoadedModel model = io::load_model(resolve_model_dir(o.model), load);
+  model.scoring.max_batch_tokens = o.max_batch_tokens;
+
+  if (o.verbose) {
+    const auto& c = model.config;
+    const auto& s = model.scoring;
+    fmt::print(stderr, "model        {} ({})\n", model.dir.string(), model.tensor_layout);
+    fmt::print(stderr, "encoder      {} layers, hidden {}, {} heads, FFN {}, {} parameters\n",
+               c.num_layers, c.hidden_size, c.num_heads, c.intermediate_size,
+               model.weights.parameters());
+    fmt::print(stderr, "weights      {} in memory, {:.1f} MiB\n", dtype_name(model.weights.storage),
+               model.weights.bytes() / 1048576.0);
+    fmt::print(stderr, "mode         {} ({})\n", s.mode == ScoringMode::bi ? "bi" : "cross",
+               model.mode_source);
+    if (s.mode == ScoringMode::bi)
+      fmt::print(stderr, "pooling      {}{}\n", pooling_name(s.pooling),
+                 s.normalize ? ", normalized" : "");
+    fmt::print(stderr, "max length   {} ({})\n", s.max_length, model.max_length_source);
+    fmt::print(stderr, "tokenizer    {}\n", model.tokenizer_kind);
+    fmt::print(stderr, "threads      {}\n", threads);
+    fmt::print(stderr, "gemm kernel  {}; {}\n", gemm_kernel_name(), blas_kernel_note());
+  }
+  return model;
+}
+
+}  // namespace simscore::cli

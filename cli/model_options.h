@@ -1,0 +1,31 @@
+#pragma once
+// The flags every model-running command shares (--model, --precision, --mode, ...), and turning
+// them into a loaded model.
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "io/model_dir.h"
+
+namespace simscore::cli {
+
+struct ModelOptions {
+  std::string model;  // empty: $SIMSCORE_MODEL, else the default model
+  std::string precision = "fp16";
+  std::string mode;   // empty: as the model directory says
+  size_t max_length = 0;  // 0: as the model directory says
+  int threads = 0;        // 0: every CPU this process may use
+  size_t max_batch_tokens = 8192;
+  bool verbose = false;
+};
+
+void add_model_options(CLI::App& command, ModelOptions& options);
+
+// The model directory to use: --model, else $SIMSCORE_MODEL, else the default model fetched by
+// scripts/fetch_default_model.sh. ModelError listing the places tried when none exists.
+std::filesystem::path resolve_model_dir(const std::string& flag);
+
+// Applies --threads, loads the model, and (with --verbose) describes it on stderr.
+io::LoadedModel load_model(const ModelOptions& options);
+
+}  // namespace simscore::cli

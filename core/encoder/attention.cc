@@ -1,0 +1,47 @@
+#include "core/encoder/attention.h"
+
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <cmath>
+
+namespace simscore {
+namespace {
+
+using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using HeadView = Eigen::Map<const Matrix, 0, Eigen::OuterStride<>>;
+using HeadOut = Eigen::Map<Matrix, 0, Eigen::OuterStride<>>;
+
+}  // namespace
+
+void self_attention(const TokenBatch& batch, int heads, int head_dim, const float* query,
+                    const float* key, const float* value, float* context, float* scores) {
+  const int hidden = heads * head_dim;
+  const int max_length = batch.max_length();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  const int tasks = static_cast<int>(batch.sequences()) * heads;
+
+#pragma omp parallel for schedule(dynamic)
+  for (int task = 0; task < tasks; ++task) {
+    const size_t s = static_cast<size_t>(task / heads);
+    const int h = task % heads;
+    const int length = batch.lengths[s];
+    const size_t first = batch.offsets[s] * hidden + static_cast<size_t>(h) * head_dim;
+    const Eigen::OuterStride<> stride(hidden);
+    const HeadView q(query + first, length, head_dim, stride);
+    const HeadView k(key + first, length, head_dim, stride);
+    const HeadView v(value + first, length, head_dim, stride);
+    Eigen::Map<Matrix> p(scores + static_cast<size_t>(omp_get_thread_num()) * max_length * max_length,
+                         length, length);
+
+    p.noalias() = (q * scale) * k.transpose();
+    for (int i = 0; i < length; ++i) {
+      auto row = p.row(i).array();
+      row = (row - row.maxCoeff()).exp();
+      row /= row.sum();
+    }
+    HeadOut(context + first, length, head_dim, stride).noalias() = p * v;
+  }
+}
+
+}  // namespace simscore

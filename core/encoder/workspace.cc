@@ -1,0 +1,58 @@
+#include "core/encoder/workspace.h"
+
+#include <algorithm>
+
+#include "core/ops/gemm.h"
+
+namespace simscore {
+
+ActivationLayout ActivationLayout::plan(const EncoderConfig& config, const EncoderWeights& weights,
+                                        size_t tokens, size_t max_length, int threads) {
+  const size_t h = static_cast<size_t>(config.hidden_size);
+  const size_t ffn = static_cast<size_t>(config.intermediate_size);
+  ActivationLayout l;
+  size_t at = 0;
+  auto take = [&at](size_t floats) {
+    const size_t start = at;
+    at += (floats + 15) / 16 * 16;  // whole cache lines per buffer
+    return start;
+  };
+  l.hidden = take(tokens * h);
+  l.spare = take(tokens * h);
+  l.query = take(tokens * h);
+  l.key = take(tokens * h);
+  l.value = take(tokens * h);
+  l.context = take(tokens * h);
+  l.intermediate = take(tokens * ffn);
+  l.scores = take(static_cast<size_t>(threads) * max_length * max_length);
+  size_t scratch = 0;
+  for (const auto& layer : weights.layers)
+    for (const Linear* lin : {&layer.query, &layer.key, &layer.value, &layer.attention_output,
+                              &layer.intermediate, &layer.output})
+      scratch = std::max(scratch, linear_scratch_floats(*lin));
+  if (weights.pooler) scratch = std::max(scratch, linear_scratch_floats(*weights.pooler));
+  if (weights.classifier) scratch = std::max(scratch, linear_scratch_floats(*weights.classifier));
+  l.weight_scratch = take(scratch);
+  l.total = at;
+  return l;
+}
+
+void Workspace::reserve(const EncoderConfig& config, const EncoderWeights& weights, size_t tokens,
+                        size_t max_length, int threads) {
+  const size_t floats = ActivationLayout::plan(config, weights, tokens, max_length, threads).total;
+  if (floats <= capacity_) return;
+  data_.reset(new float[floats]);
+  capacity_ = floats;
+}
+
+float* Workspace::prepare(const ActivationLayout& layout) {
+  if (layout.total > capacity_) {
+    data_.reset(new float[layout.total]);
+    capacity_ = layout.total;
+  }
+  peak_ = std::max(peak_, layout.total);
+  layout_ = layout;
+  return data_.get();
+}
+
+}  // namespace simscore

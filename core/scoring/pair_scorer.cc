@@ -1,0 +1,149 @@
+#include "core/scoring/pair_scorer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <unordered_map>
+
+#include "core/ops/gemm.h"
+#include "core/scoring/batching.h"
+
+namespace simscore {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The cross-encoder score from one row of logits: sigmoid for one label, else the softmax
+// probability of `positive_label`.
+float logits_to_score(const float* logits, int labels, int positive_label) {
+  if (labels == 1) return 1.0f / (1.0f + std::exp(-logits[0]));
+  float max = logits[0];
+  for (int c = 1; c < labels; ++c) max = std::max(max, logits[c]);
+  float sum = 0;
+  for (int c = 0; c < labels; ++c) sum += std::exp(logits[c] - max);
+  return std::exp(logits[positive_label] - max) / sum;
+}
+
+}  // namespace
+
+PairScorer::PairScorer(const Tokenizer& tokenizer, const BertEncoder& encoder,
+                       ScoringOptions options)
+    : tokenizer_(tokenizer), encoder_(encoder), options_(options) {}
+
+template <typename Consume>
+void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& consume) {
+  std::vector<int> lengths(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) lengths[i] = static_cast<int>(inputs[i].ids.size());
+  const auto batches = plan_batches(lengths, options_.max_batch_tokens, options_.longest_first);
+
+  // Size the activation arena once, for the largest batch of this call.
+  size_t most_tokens = 0;
+  int longest = 0;
+  for (const auto& indices : batches) {
+    size_t tokens = 0;
+    for (uint32_t i : indices) {
+      tokens += static_cast<size_t>(lengths[i]);
+      longest = std::max(longest, lengths[i]);
+    }
+    most_tokens = std::max(most_tokens, tokens);
+  }
+  workspace_.reserve(encoder_.config(), encoder_.weights(), most_tokens, static_cast<size_t>(longest),
+                     compute_threads());
+
+  TokenBatch batch;
+  for (const auto& indices : batches) {
+    batch.clear();
+    for (uint32_t i : indices) batch.add(inputs[i]);
+    const auto start = std::chrono::steady_clock::now();
+    const float* hidden = encoder_.forward(batch, workspace_);
+    consume(batch, hidden, indices);
+    stats_.encode_seconds += seconds_since(start);
+    stats_.batches += 1;
+    stats_.sequences += batch.sequences();
+    stats_.tokens += batch.tokens();
+  }
+}
+
+std::vector<float> PairScorer::score(std::span<const TextPair> pairs) {
+  return options_.mode == ScoringMode::bi ? score_bi(pairs) : score_cross(pairs);
+}
+
+std::vector<float> PairScorer::embed(std::span<const std::string_view> texts) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Encoding> inputs;
+  inputs.reserve(texts.size());
+  for (std::string_view text : texts) inputs.push_back(encode_single(tokenizer_, text, options_.max_length));
+  stats_.tokenize_seconds += seconds_since(start);
+
+  const int h = encoder_.config().hidden_size;
+  std::vector<float> embeddings(texts.size() * static_cast<size_t>(h));
+  std::vector<float> pooled;
+  run_batches(inputs, [&](const TokenBatch& batch, const float* hidden, const auto& indices) {
+    pooled.resize(batch.sequences() * static_cast<size_t>(h));
+    pool(hidden, batch, h, options_.pooling, options_.normalize, pooled.data());
+    for (size_t s = 0; s < indices.size(); ++s)
+      std::copy_n(pooled.data() + s * h, h, embeddings.data() + size_t{indices[s]} * h);
+  });
+  return embeddings;
+}
+
+std::vector<float> PairScorer::score_bi(std::span<const TextPair> pairs) {
+  // Evaluation sets repeat sentences a lot: encode each distinct text once.
+  std::unordered_map<std::string_view, uint32_t> slot_of;
+  std::vector<std::string_view> distinct;
+  std::vector<std::pair<uint32_t, uint32_t>> slots(pairs.size());
+  auto slot = [&](std::string_view text) {
+    auto [it, inserted] = slot_of.try_emplace(text, static_cast<uint32_t>(distinct.size()));
+    if (inserted) distinct.push_back(text);
+    return it->second;
+  };
+  for (size_t i = 0; i < pairs.size(); ++i) slots[i] = {slot(pairs[i].a), slot(pairs[i].b)};
+  stats_.encodings_saved += 2 * pairs.size() - distinct.size();
+
+  const auto embeddings = embed(distinct);
+  const int h = encoder_.config().hidden_size;
+  std::vector<float> scores(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i)
+    scores[i] = cosine_similarity(embeddings.data() + size_t{slots[i].first} * h,
+                                  embeddings.data() + size_t{slots[i].second} * h, h);
+  return scores;
+}
+
+std::vector<float> PairScorer::score_cross(std::span<const TextPair> pairs) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Encoding> inputs;
+  inputs.reserve(pairs.size());
+  for (const TextPair& pair : pairs)
+    inputs.push_back(encode_pair(tokenizer_, pair.a, pair.b, options_.max_length));
+  stats_.tokenize_seconds += seconds_since(start);
+
+  const EncoderWeights& weights = encoder_.weights();
+  const int h = encoder_.config().hidden_size;
+  const int labels = weights.classifier->out_features();
+  std::vector<float> scores(pairs.size());
+  std::vector<float> first_tokens, pooled, logits;
+  run_batches(inputs, [&](const TokenBatch& batch, const float* hidden, const auto& indices) {
+    const int rows = static_cast<int>(batch.sequences());
+    first_tokens.resize(static_cast<size_t>(rows) * h);
+    for (int s = 0; s < rows; ++s)
+      std::copy_n(hidden + batch.offsets[s] * h, h, first_tokens.data() + static_cast<size_t>(s) * h);
+    const float* features = first_tokens.data();
+    if (weights.pooler) {
+      pooled.resize(first_tokens.size());
+      linear(first_tokens.data(), rows, *weights.pooler, pooled.data(), workspace_.weight_scratch());
+      for (float& x : pooled) x = std::tanh(x);
+      features = pooled.data();
+    }
+    logits.resize(static_cast<size_t>(rows) * labels);
+    linear(features, rows, *weights.classifier, logits.data(), workspace_.weight_scratch());
+    for (int s = 0; s < rows; ++s)
+      scores[indices[s]] = logits_to_score(logits.data() + static_cast<size_t>(s) * labels, labels,
+                                           options_.positive_label);
+  });
+  return scores;
+}
+
+}  // namespace simscore

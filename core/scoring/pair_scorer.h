@@ -1,0 +1,72 @@
+#pragma once
+// Scores sentence pairs: tokenize, batch by length, encode, then either pool each text and take the
+// cosine (bi-encoder) or run the classifier head on the pair (cross-encoder). Scores come back in
+// input order.
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/encoder/bert_encoder.h"
+#include "core/encoder/workspace.h"
+#include "core/scoring/pooling.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace simscore {
+
+enum class ScoringMode { bi, cross };
+
+struct ScoringOptions {
+  ScoringMode mode = ScoringMode::bi;
+  Pooling pooling = Pooling::mean;
+  bool normalize = false;
+  size_t max_length = 512;         // tokens per encoded input, special tokens included
+  size_t max_batch_tokens = 8192;  // real tokens per encoder batch
+  bool longest_first = false;
+  // Cross-encoders with two or more labels: the label whose softmax probability is the score.
+  int positive_label = 1;
+};
+
+struct ScoringStats {
+  size_t batches = 0;
+  size_t sequences = 0;        // inputs the encoder ran on
+  size_t tokens = 0;           // real tokens the encoder ran on
+  size_t encodings_saved = 0;  // bi-encoder: texts that repeat within a call, encoded once
+  double tokenize_seconds = 0;
+  double encode_seconds = 0;
+};
+
+struct TextPair {
+  std::string_view a;
+  std::string_view b;
+};
+
+class PairScorer {
+ public:
+  PairScorer(const Tokenizer& tokenizer, const BertEncoder& encoder, ScoringOptions options);
+
+  // One score per pair, in input order.
+  std::vector<float> score(std::span<const TextPair> pairs);
+  // Sentence embeddings, row-major [texts.size(), hidden_size] (the bi-encoder's pooling).
+  std::vector<float> embed(std::span<const std::string_view> texts);
+
+  const ScoringOptions& options() const { return options_; }
+  const ScoringStats& stats() const { return stats_; }
+  const Workspace& workspace() const { return workspace_; }
+
+ private:
+  std::vector<float> score_bi(std::span<const TextPair> pairs);
+  std::vector<float> score_cross(std::span<const TextPair> pairs);
+  // Runs the encoder over `inputs` in length-sorted batches; `consume(batch, hidden, indices)` gets
+  // each batch's hidden states and the indices of its inputs.
+  template <typename Consume>
+  void run_batches(const std::vector<Encoding>& inputs, Consume&& consume);
+
+  const Tokenizer& tokenizer_;
+  const BertEncoder& encoder_;
+  ScoringOptions options_;
+  ScoringStats stats_;
+  Workspace workspace_;
+};
+
+}  // namespace simscore

@@ -1,0 +1,206 @@
+#include "io/bert_weights.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/errors.h"
+#include "core/ops/convert.h"
+
+namespace simscore::io {
+namespace {
+
+constexpr std::string_view kWordEmbeddings = "embeddings.word_embeddings.weight";
+
+std::string list_some_names(const SafetensorsFile& file) {
+  std::string names;
+  const size_t shown = std::min<size_t>(file.entries().size(), 12);
+  for (size_t i = 0; i < shown; ++i) names += "\n  " + file.entries()[i].name;
+  if (shown < file.entries().size())
+    names += fmt::format("\n  ... and {} more", file.entries().size() - shown);
+  return names;
+}
+
+DType storage_dtype(const SafetensorsFile& file, const SafetensorsEntry& entry) {
+  if (entry.dtype == "F32") return DType::f32;
+  if (entry.dtype == "F16") return DType::f16;
+  if (entry.dtype == "BF16") return DType::bf16;
+  throw ModelError(fmt::format("{}: tensor {} has dtype {}; weights must be F32, F16 or BF16",
+                               file.path().string(), entry.name, entry.dtype));
+}
+
+// A corrupt or badly converted checkpoint shows up as NaN or infinite weights: refuse it at load.
+void check_finite(const SafetensorsFile& file, const SafetensorsEntry& entry, const float* values,
+                  size_t count, size_t first) {
+  for (size_t i = 0; i < count; ++i)
+    if (!std::isfinite(values[i]))
+      throw ModelError(fmt::format("{}: tensor {} holds a non-finite value ({}) at element {}",
+                                   file.path().string(), entry.name, values[i], first + i));
+}
+
+// Reads a tensor in chunks, widening each to fp32 and handing it to `sink(floats, count, first)`.
+template <typename Sink>
+void stream_as_f32(const SafetensorsFile& file, const SafetensorsEntry& entry, Sink&& sink) {
+  const DType dtype = storage_dtype(file, entry);
+  const size_t element = dtype_size(dtype);
+  const size_t total = entry.size / element;
+  constexpr size_t kChunk = 1 << 18;  // elements: 1 MiB of fp32 at a time
+  std::vector<std::byte> raw(std::min(total, kChunk) * element);
+  std::vector<float> floats(std::min(total, kChunk));
+  for (size_t first = 0; first < total; first += kChunk) {
+    const size_t count = std::min(kChunk, total - first);
+    SafetensorsEntry part = entry;
+    part.offset = entry.offset + first * element;
+    part.size = count * element;
+    file.read(part, std::span(raw.data(), part.size));
+    convert_to_f32(raw.data(), dtype, floats.data(), count);
+    check_finite(file, entry, floats.data(), count, first);
+    sink(floats.data(), count, first);
+  }
+}
+
+class Loader {
+ public:
+  Loader(std::shared_ptr<const SafetensorsFile> file, std::string prefix, DType storage,
+         std::vector<std::any>& owners)
+      : file_(std::move(file)), prefix_(std::move(prefix)), storage_(storage), owners_(owners) {}
+
+  const SafetensorsEntry& entry(const std::string& name, std::initializer_list<int64_t> shape) const {
+    const SafetensorsEntry* found = file_->find(name);
+    if (!found)
+      throw ModelError(fmt::format("{}: missing tensor {} (tensors found:{})", file_->path().string(),
+                                   name, list_some_names(*file_)));
+    if (!std::equal(found->shape.begin(), found->shape.end(), shape.begin(), shape.end()))
+      throw ModelError(fmt::format("{}: tensor {} has shape [{}], config.json implies [{}]",
+                                   file_->path().string(), name, fmt::join(found->shape, ", "),
+                                   fmt::join(shape, ", ")));
+    return *found;
+  }
+
+  // A matrix in the storage precision: mapped in place when the file already has it, else
+  // converted chunk by chunk into a buffer of our own.
+  TensorView matrix(const std::string& name, int64_t rows, int64_t cols) {
+    const SafetensorsEntry& e = entry(prefix_ + name, {rows, cols});
+    TensorView view{storage_, {rows, cols}, nullptr};
+    if (storage_dtype(*file_, e) == storage_) {
+      view.data = file_->mapped(e).data();
+      check_mapped_finite(e, view);
+      return view;
+    }
+    auto buffer = std::shared_ptr<std::byte[]>(new std::byte[view.bytes()]);
+    const size_t element = dtype_size(storage_);
+    stream_as_f32(*file_, e, [&](const float* values, size_t count, size_t first) {
+      convert_from_f32(values, storage_, buffer.get() + first * element, count);
+    });
+    view.data = buffer.get();
+    owners_.push_back(std::move(buffer));
+    return view;
+  }
+
+  std::vector<float> vector(const std::string& name, int64_t size) {
+    const SafetensorsEntry& e = entry(prefix_ + name, {size});
+    std::vector<float> out(static_cast<size_t>(size));
+    stream_as_f32(*file_, e, [&](const float* values, size_t count, size_t first) {
+      std::copy_n(values, count, out.data() + first);
+    });
+    return out;
+  }
+
+  Linear linear(const std::string& name, int64_t out, int64_t in) {
+    return {matrix(name + ".weight", out, in), vector(name + ".bias", out)};
+  }
+
+  LayerNormWeights layer_norm(const std::string& name, int64_t size) {
+    // Checkpoints converted from TensorFlow name LayerNorm parameters gamma/beta.
+    if (!file_->find(prefix_ + name + ".weight") && file_->find(prefix_ + name + ".gamma"))
+      return {vector(name + ".gamma", size), vector(name + ".beta", size)};
+    return {vector(name + ".weight", size), vector(name + ".bias", size)};
+  }
+
+  void set_prefix(std::string prefix) { prefix_ = std::move(prefix); }
+
+ private:
+  void check_mapped_finite(const SafetensorsEntry& e, const TensorView& view) const {
+    constexpr size_t kChunk = 1 << 16;
+    std::vector<float> floats(kChunk);
+    const auto total = static_cast<size_t>(view.elements());
+    const auto* bytes = static_cast<const std::byte*>(view.data);
+    for (size_t first = 0; first < total; first += kChunk) {
+      const size_t count = std::min(kChunk, total - first);
+      convert_to_f32(bytes + first * dtype_size(view.dtype), view.dtype, floats.data(), count);
+      check_finite(*file_, e, floats.data(), count, first);
+    }
+  }
+
+  std::shared_ptr<const SafetensorsFile> file_;
+  std::string prefix_;
+  DType storage_;
+  std::vector<std::any>& owners_;
+};
+
+}  // namespace
+
+BertWeightsLayout detect_bert_layout(const SafetensorsFile& file) {
+  std::vector<std::string> prefixes;
+  for (const auto& e : file.entries()) {
+    const std::string_view name = e.name;
+    if (name.size() >= kWordEmbeddings.size() && name.ends_with(kWordEmbeddings))
+      prefixes.emplace_back(name.substr(0, name.size() - kWordEmbeddings.size()));
+  }
+  if (prefixes.size() != 1)
+    throw ModelError(fmt::format(
+        "{}: unknown tensor layout: expected exactly one tensor named [prefix]{} (BertModel: no "
+        "prefix; BertForSequenceClassification: \"bert.\"), found {} (tensors found:{})",
+        file.path().string(), kWordEmbeddings, prefixes.size(), list_some_names(file)));
+  BertWeightsLayout layout;
+  layout.prefix = prefixes.front();
+  layout.has_pooler = file.find(layout.prefix + "pooler.dense.weight") != nullptr;
+  layout.has_classifier = file.find("classifier.weight") != nullptr;
+  return layout;
+}
+
+EncoderWeights load_bert_weights(std::shared_ptr<const SafetensorsFile> file,
+                                 const BertWeightsLayout& layout, const EncoderConfig& config,
+                                 DType storage, bool with_heads) {
+  EncoderWeights w;
+  w.storage = storage;
+  w.owners.push_back(file);
+  Loader load(file, layout.prefix, storage, w.owners);
+  const int64_t h = config.hidden_size;
+  const int64_t ffn = config.intermediate_size;
+
+  w.word_embeddings = load.matrix("embeddings.word_embeddings.weight", config.vocab_size, h);
+  w.position_embeddings =
+      load.matrix("embeddings.position_embeddings.weight", config.max_position_embeddings, h);
+  w.token_type_embeddings =
+      load.matrix("embeddings.token_type_embeddings.weight", config.type_vocab_size, h);
+  w.embedding_norm = load.layer_norm("embeddings.LayerNorm", h);
+  for (int i = 0; i < config.num_layers; ++i) {
+    const std::string p = fmt::format("encoder.layer.{}.", i);
+    EncoderLayerWeights layer;
+    layer.query = load.linear(p + "attention.self.query", h, h);
+    layer.key = load.linear(p + "attention.self.key", h, h);
+    layer.value = load.linear(p + "attention.self.value", h, h);
+    layer.attention_output = load.linear(p + "attention.output.dense", h, h);
+    layer.attention_norm = load.layer_norm(p + "attention.output.LayerNorm", h);
+    layer.intermediate = load.linear(p + "intermediate.dense", ffn, h);
+    layer.output = load.linear(p + "output.dense", h, ffn);
+    layer.output_norm = load.layer_norm(p + "output.LayerNorm", h);
+    w.layers.push_back(std::move(layer));
+  }
+  if (with_heads) {
+    if (layout.has_pooler) w.pooler = load.linear("pooler.dense", h, h);
+    if (layout.has_classifier) {
+      const SafetensorsEntry* classifier = file->find("classifier.weight");
+      if (classifier->shape.size() != 2)
+        throw ModelError(fmt::format("{}: classifier.weight must be a matrix", file->path().string()));
+      load.set_prefix("");
+      w.classifier = load.linear("classifier", classifier->shape[0], h);
+    }
+  }
+  return w;
+}
+
+}  // namespace simscore::io

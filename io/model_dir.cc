@@ -1,0 +1,234 @@
+#include "io/model_dir.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/errors.h"
+#include "io/bert_weights.h"
+#include "io/safetensors.h"
+#include "io/tokenizer_files.h"
+
+namespace simscore::io {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+json read_json(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) throw ModelError(fmt::format("{}: cannot open", path.string()));
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw ModelError(fmt::format("{}: not valid JSON ({})", path.string(), e.what()));
+  }
+}
+
+template <typename T>
+T required(const json& j, const char* key, const fs::path& path) {
+  if (!j.contains(key)) throw ModelError(fmt::format("{}: missing \"{}\"", path.string(), key));
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception&) {
+    throw ModelError(fmt::format("{}: \"{}\" has the wrong type", path.string(), key));
+  }
+}
+
+Activation parse_activation(const std::string& name, const fs::path& path) {
+  if (name == "gelu") return Activation::gelu_erf;
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh" || name == "gelu_fast")
+    return Activation::gelu_tanh;
+  if (name == "relu") return Activation::relu;
+  throw ModelError(fmt::format("{}: hidden_act \"{}\" is not supported (gelu, gelu_new, relu are)",
+                               path.string(), name));
+}
+
+struct SentenceTransformersModules {
+  bool present = false;
+  Pooling pooling = Pooling::mean;
+  bool normalize = false;
+};
+
+Pooling read_pooling(const fs::path& path) {
+  const json j = read_json(path);
+  if (j.contains("pooling_mode") && j["pooling_mode"].is_string()) {
+    const auto mode = j["pooling_mode"].get<std::string>();
+    if (mode == "mean") return Pooling::mean;
+    if (mode == "cls") return Pooling::cls;
+    if (mode == "max") return Pooling::max;
+    if (mode == "mean_sqrt_len_tokens") return Pooling::mean_sqrt_len;
+    throw ModelError(fmt::format("{}: pooling_mode \"{}\" is not supported", path.string(), mode));
+  }
+  std::vector<Pooling> modes;
+  if (j.value("pooling_mode_cls_token", false)) modes.push_back(Pooling::cls);
+  if (j.value("pooling_mode_mean_tokens", false)) modes.push_back(Pooling::mean);
+  if (j.value("pooling_mode_max_tokens", false)) modes.push_back(Pooling::max);
+  if (j.value("pooling_mode_mean_sqrt_len_tokens", false)) modes.push_back(Pooling::mean_sqrt_len);
+  for (const char* unsupported : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
+    if (j.value(unsupported, false))
+      throw ModelError(fmt::format("{}: {} is not supported", path.string(), unsupported));
+  if (modes.size() != 1)
+    throw ModelError(fmt::format("{}: exactly one pooling mode must be on (found {}); "
+                                 "concatenated poolings are not supported",
+                                 path.string(), modes.size()));
+  return modes.front();
+}
+
+// modules.json lists the sentence-transformers pipeline: Transformer, then Pooling, then optionally
+// Normalize. Any other module would change the embedding, so it is refused rather than ignored.
+SentenceTransformersModules read_modules(const fs::path& dir) {
+  SentenceTransformersModules st;
+  const fs::path path = dir / "modules.json";
+  if (!fs::exists(path)) return st;
+  st.present = true;
+  bool has_pooling = false;
+  for (const json& module : read_json(path)) {
+    const std::string type = module.value("type", "");
+    const std::string subdir = module.value("path", "");
+    // The class name is what matters: sentence-transformers moved the modules between releases
+    // (sentence_transformers.models.Pooling, ...sentence_transformer.modules.pooling.Pooling).
+    const std::string kind = type.substr(type.rfind('.') + 1);
+    if (kind == "Transformer") continue;
+    if (kind == "Pooling") {
+      st.pooling = read_pooling(dir / subdir / "config.json");
+      has_pooling = true;
+    } else if (kind == "Normalize") {
+      st.normalize = true;
+    } else {
+      throw ModelError(fmt::format("{}: module {} is not supported (Transformer, Pooling and "
+                                   "Normalize are)",
+                                   path.string(), type));
+    }
+  }
+  if (!has_pooling)
+    throw ModelError(fmt::format("{}: no Pooling module listed", path.string()));
+  return st;
+}
+
+}  // namespace
+
+EncoderConfig read_encoder_config(const fs::path& path) {
+  const json j = read_json(path);
+  EncoderConfig c;
+  c.model_type = j.value("model_type", "bert");
+  if (c.model_type != "bert")
+    throw ModelError(fmt::format("{}: model_type \"{}\" is not supported (bert is)", path.string(),
+                                 c.model_type));
+  c.vocab_size = required<int>(j, "vocab_size", path);
+  c.hidden_size = required<int>(j, "hidden_size", path);
+  c.num_layers = required<int>(j, "num_hidden_layers", path);
+  c.num_heads = required<int>(j, "num_attention_heads", path);
+  c.intermediate_size = required<int>(j, "intermediate_size", path);
+  c.max_position_embeddings = required<int>(j, "max_position_embeddings", path);
+  c.type_vocab_size = j.value("type_vocab_size", 2);
+  c.layer_norm_eps = j.value("layer_norm_eps", 1e-12f);
+  c.activation = parse_activation(j.value("hidden_act", "gelu"), path);
+  if (j.value("position_embedding_type", "absolute") != "absolute")
+    throw ModelError(fmt::format("{}: position_embedding_type \"{}\" is not supported (absolute is)",
+                                 path.string(), j["position_embedding_type"].get<std::string>()));
+  if (c.hidden_size <= 0 || c.num_heads <= 0 || c.hidden_size % c.num_heads != 0 ||
+      c.num_layers <= 0 || c.vocab_size <= 0 || c.intermediate_size <= 0 ||
+      c.max_position_embeddings <= 0 || c.type_vocab_size <= 0)
+    throw ModelError(fmt::format("{}: inconsistent sizes (hidden_size {} must be a positive "
+                                 "multiple of num_attention_heads {}, all sizes positive)",
+                                 path.string(), c.hidden_size, c.num_heads));
+  return c;
+}
+
+MaxLength effective_max_length(const fs::path& dir, std::optional<size_t> tokenizer_max,
+                               std::optional<size_t> requested) {
+  std::optional<size_t> positions;
+  if (fs::exists(dir / "config.json")) {
+    const EncoderConfig config = read_encoder_config(dir / "config.json");
+    positions = static_cast<size_t>(config.max_position_embeddings - config.position_offset);
+  }
+  MaxLength chosen{positions.value_or(512), positions ? "config.json max_position_embeddings"
+                                                      : "default (no config.json)"};
+  const fs::path st_config = dir / "sentence_bert_config.json";
+  if (requested) {
+    chosen = {*requested, "--max-length"};
+  } else if (fs::exists(st_config) && read_json(st_config).value("max_seq_length", json()).is_number()) {
+    chosen = {read_json(st_config)["max_seq_length"].get<size_t>(),
+              "sentence_bert_config.json max_seq_length"};
+  } else if (tokenizer_max) {
+    chosen = {*tokenizer_max, "tokenizer_config.json model_max_length"};
+  }
+  if (positions && chosen.tokens > *positions) {
+    chosen.tokens = *positions;
+    chosen.source += fmt::format(", capped at the model's {} positions", *positions);
+  }
+  if (chosen.tokens < 3)
+    throw ModelError(fmt::format("{}: maximum length {} leaves no room for text", dir.string(),
+                                 chosen.tokens));
+  return chosen;
+}
+
+LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
+  if (!fs::is_directory(dir))
+    throw ModelError(fmt::format("{}: not a model directory", dir.string()));
+  LoadedModel m;
+  m.dir = dir;
+  m.name = fs::weakly_canonical(dir).filename().string();
+  m.config = read_encoder_config(dir / "config.json");
+
+  const fs::path weights_path = dir / "model.safetensors";
+  if (!fs::exists(weights_path)) {
+    std::string hint;
+    if (fs::exists(dir / "pytorch_model.bin"))
+      hint = " (pytorch_model.bin found: PyTorch checkpoints are not read yet; save the model with "
+             "safe_serialization=True)";
+    else if (fs::exists(dir / "model.safetensors.index.json"))
+      hint = " (sharded safetensors are not supported)";
+    throw ModelError(fmt::format("{}: missing{}", weights_path.string(), hint));
+  }
+  auto file = SafetensorsFile::open(weights_path);
+  const BertWeightsLayout layout = detect_bert_layout(*file);
+
+  const SentenceTransformersModules st = read_modules(dir);
+  ScoringOptions& s = m.scoring;
+  if (options.mode) {
+    s.mode = *options.mode;
+    m.mode_source = "--mode";
+  } else if (layout.has_classifier && !st.present) {
+    s.mode = ScoringMode::cross;
+    m.mode_source = "classifier weights present";
+  } else {
+    s.mode = ScoringMode::bi;
+    m.mode_source = st.present ? "sentence-transformers modules.json" : "no classifier weights";
+  }
+  if (s.mode == ScoringMode::cross && !layout.has_classifier)
+    throw ModelError(fmt::format("{}: cross-encoder mode needs classifier.weight and "
+                                 "classifier.bias, which this model does not have",
+                                 weights_path.string()));
+  s.pooling = st.pooling;
+  s.normalize = st.normalize;
+  m.tensor_layout = layout.has_classifier ? "BertForSequenceClassification" : "BertModel";
+  if (st.present) m.tensor_layout += " (sentence-transformers export)";
+  if (!layout.prefix.empty()) m.tensor_layout += fmt::format(" (prefix \"{}\")", layout.prefix);
+
+  m.weights = load_bert_weights(file, layout, m.config, options.precision,
+                                s.mode == ScoringMode::cross);
+  if (s.mode == ScoringMode::cross) {
+    const int labels = m.weights.classifier->out_features();
+    if (labels > 2)
+      throw ModelError(fmt::format("{}: the classifier has {} labels; scoring needs 1 or 2",
+                                   weights_path.string(), labels));
+  }
+
+  LoadedTokenizer tokenizer = load_tokenizer(dir);
+  if (tokenizer.tokenizer->vocab_size() > static_cast<size_t>(m.config.vocab_size))
+    throw ModelError(fmt::format("{}: the tokenizer has {} tokens but the embedding table only {}",
+                                 dir.string(), tokenizer.tokenizer->vocab_size(),
+                                 m.config.vocab_size));
+  m.tokenizer = std::move(tokenizer.tokenizer);
+  m.tokenizer_kind = tokenizer.kind;
+  const MaxLength max_length =
+      effective_max_length(dir, tokenizer.model_max_length, options.max_length);
+  s.max_length = max_length.tokens;
+  m.max_length_source = max_length.source;
+  return m;
+}
+
+}  // namespace simscore::io

@@ -1,0 +1,626 @@
+#include "io/pair_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string_view>
+
+#include "core/errors.h"
+
+namespace simscore::io {
+namespace {
+
+constexpr size_t kBufferBytes = size_t{1} << 20;
+
+bool ends_with(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
+
+bool all_digits(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Where a text stops being acceptable: the first byte of an invalid UTF-8 sequence (Unicode table
+// 3-7: no overlong forms, no surrogates, nothing past U+10FFFF) or a NUL byte.
+struct TextProblem {
+  size_t offset = std::string_view::npos;  // 0-based; npos when the text is fine
+  bool nul = false;
+};
+
+TextProblem find_text_problem(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t size = text.size();
+  size_t i = 0;
+  while (i < size) {
+    // Eight ASCII bytes at a time: no high bit set and no zero byte among them.
+    if (i + 8 <= size) {
+      uint64_t word;
+      std::memcpy(&word, bytes + i, 8);
+      const uint64_t high = 0x8080808080808080ull;
+      const uint64_t has_zero = (word - 0x0101010101010101ull) & ~word & high;
+      if ((word & high) == 0 && has_zero == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned char c = bytes[i];
+    if (c == 0) return {i, true};
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length;
+    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) low = 0xA0;   // overlong
+      if (c == 0xED) high = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) low = 0x90;   // overlong
+      if (c == 0xF4) high = 0x8F;  // past U+10FFFF
+    } else {
+      return {i, false};
+    }
+    if (i + length > size || bytes[i + 1] < low || bytes[i + 1] > high) return {i, false};
+    for (size_t k = 2; k < length; ++k)
+      if (bytes[i + k] < 0x80 || bytes[i + k] > 0xBF) return {i, false};
+    i += length;
+  }
+  return {};
+}
+
+std::string describe_problem(const TextProblem& problem, const std::string& where) {
+  return std::string(problem.nul ? "NUL byte" : "invalid UTF-8") + " at byte " +
+         std::to_string(problem.offset + 1) + " of " + where;
+}
+
+// A problem in the byte stream itself; PairReader adds the file and line.
+class StreamError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Renders a JSON value selected as a column; false (with `problem` set) when it is not text-like.
+bool json_value_text(const nlohmann::ordered_json& value, std::string& out, std::string& problem) {
+  switch (value.type()) {
+    case nlohmann::ordered_json::value_t::string:
+      out = value.get_ref<const std::string&>();
+      return true;
+    case nlohmann::ordered_json::value_t::boolean:
+      out = value.get<bool>() ? "1" : "0";
+      return true;
+    case nlohmann::ordered_json::value_t::number_integer:
+    case nlohmann::ordered_json::value_t::number_unsigned:
+    case nlohmann::ordered_json::value_t::number_float:
+      out = value.dump();
+      return true;
+    default:
+      problem = std::string("is ") + value.type_name() + ", expected a string or a number";
+      return false;
+  }
+}
+
+}  // namespace
+
+PairFormat guess_pair_format(const std::string& path) {
+  std::string_view name = path;
+  if (ends_with(name, ".gz")) name.remove_suffix(3);
+  std::string extension(name.substr(std::min(name.size(), name.rfind('.'))));
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (extension == ".csv") return PairFormat::csv;
+  if (extension == ".jsonl" || extension == ".json" || extension == ".ndjson") return PairFormat::jsonl;
+  return PairFormat::tsv;
+}
+
+// The raw bytes of a file or stdin, gunzipped when the input is gzip. Reads with read(2) in large
+// blocks; zlib inflates member after member, so concatenated .gz files read as one.
+class PairReader::ByteSource {
+ public:
+  ByteSource(int fd, bool owns_fd, bool force_gzip) : fd_(fd), owns_fd_(owns_fd), in_(kBufferBytes) {
+    while (in_end_ < 2 && !raw_done_) read_raw_more();
+    const bool magic = in_end_ >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
+    gzip_ = force_gzip || magic;
+    if (gzip_) {
+      std::memset(&zs_, 0, sizeof zs_);
+      if (inflateInit2(&zs_, 15 + 16) != Z_OK) throw StreamError("cannot initialise zlib");
+      zs_ready_ = true;
+    }
+  }
+  ~ByteSource() {
+    if (zs_ready_) inflateEnd(&zs_);
+    if (owns_fd_) close(fd_);
+  }
+  ByteSource(const ByteSource&) = delete;
+  ByteSource& operator=(const ByteSource&) = delete;
+
+  // Up to `capacity` bytes of decompressed input; 0 only at the end.
+  size_t read(char* out, size_t capacity) {
+    if (!gzip_) {
+      if (in_begin_ < in_end_) {
+        const size_t n = std::min(capacity, in_end_ - in_begin_);
+        std::memcpy(out, in_.data() + in_begin_, n);
+        in_begin_ += n;
+        return n;
+      }
+      return raw_done_ ? 0 : read_fd(out, capacity);
+    }
+    zs_.next_out = reinterpret_cast<Bytef*>(out);
+    zs_.avail_out = static_cast<uInt>(capacity);
+    while (zs_.avail_out == capacity) {
+      if (in_begin_ == in_end_ && !raw_done_) read_raw_more();
+      if (member_done_) {
+        // Another gzip member may follow (what `cat a.gz b.gz` produces); anything else is damage.
+        while (in_end_ - in_begin_ < 2 && !raw_done_) read_raw_more();
+        if (in_begin_ == in_end_) break;
+        if (in_end_ - in_begin_ < 2 || in_[in_begin_] != 0x1f || in_[in_begin_ + 1] != 0x8b)
+          throw StreamError("unexpected data after the end of the gzip stream");
+        inflateReset(&zs_);
+        member_done_ = false;
+      }
+      zs_.next_in = in_.data() + in_begin_;
+      zs_.avail_in = static_cast<uInt>(in_end_ - in_begin_);
+      const int status = inflate(&zs_, Z_NO_FLUSH);
+      in_begin_ = in_end_ - zs_.avail_in;
+      if (status == Z_STREAM_END) {
+        member_done_ = true;
+      } else if (status == Z_BUF_ERROR) {
+        if (in_begin_ == in_end_ && raw_done_)
+          throw StreamError("truncated gzip data (the file ends inside the compressed stream)");
+      } else if (status != Z_OK) {
+        throw StreamError(std::string("corrupt gzip data: ") + (zs_.msg ? zs_.msg : "inflate failed"));
+      }
+    }
+    return capacity - zs_.avail_out;
+  }
+
+ private:
+  size_t read_fd(void* out, size_t capacity) {
+    for (;;) {
+      const ssize_t n = ::read(fd_, out, capacity);
+      if (n > 0) return static_cast<size_t>(n);
+      if (n == 0) {
+        raw_done_ = true;
+        return 0;
+      }
+      if (errno != EINTR) throw StreamError(std::string("read error: ") + std::strerror(errno));
+    }
+  }
+  // Appends to in_, first moving the unread bytes to the front.
+  void read_raw_more() {
+    if (in_begin_ > 0) {
+      std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+      in_end_ -= in_begin_;
+      in_begin_ = 0;
+    }
+    in_end_ += read_fd(in_.data() + in_end_, in_.size() - in_end_);
+  }
+
+  int fd_;
+  bool owns_fd_;
+  std::vector<unsigned char> in_;  // raw bytes read ahead; [in_begin_, in_end_) unread
+  size_t in_begin_ = 0, in_end_ = 0;
+  bool raw_done_ = false;
+  bool gzip_ = false;
+  z_stream zs_;
+  bool zs_ready_ = false;
+  bool member_done_ = false;
+};
+
+PairReader::PairReader(std::string path, PairReaderOptions options)
+    : display_name_(path == "-" ? "<stdin>" : path), options_(std::move(options)) {
+  if (options_.max_line_bytes == 0) throw InputError(display_name_, 0, "max_line_bytes must be positive");
+  int fd = 0;
+  if (path != "-") {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw InputError(display_name_, 0, std::string("cannot open: ") + std::strerror(errno));
+    struct stat info;
+    if (fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
+      close(fd);
+      throw InputError(display_name_, 0, "cannot open: is a directory");
+    }
+  }
+  try {
+    source_ = std::make_unique<ByteSource>(fd, path != "-", ends_with(path, ".gz"));
+  } catch (const StreamError& error) {
+    if (path != "-") close(fd);
+    throw InputError(display_name_, 0, error.what());
+  }
+  buffer_.resize(kBufferBytes);
+  skip_bom();
+
+  if (options_.header && options_.format != PairFormat::jsonl) read_header();
+  text_a_ = resolve(options_.columns.text_a, "text_a");
+  text_b_ = resolve(options_.columns.text_b, "text_b");
+  if (options_.columns.label) label_ = resolve(*options_.columns.label, "label");
+  if (options_.columns.id) id_ = resolve(*options_.columns.id, "id");
+  min_columns_ = std::max(text_a_.index, text_b_.index) + 1;
+  if (label_) min_columns_ = std::max(min_columns_, label_->index + 1);
+  if (id_) min_columns_ = std::max(min_columns_, id_->index + 1);
+
+  if (options_.format == PairFormat::jsonl) {
+    PairRow first;
+    if (next_jsonl(first)) pending_ = std::move(first);
+  }
+}
+
+PairReader::~PairReader() = default;
+PairReader::PairReader(PairReader&&) noexcept = default;
+PairReader& PairReader::operator=(PairReader&&) noexcept = default;
+
+void PairReader::throw_input_error(size_t line, const std::string& problem) const {
+  throw InputError(display_name_, line, problem);
+}
+
+// Moves the unread bytes to the front of buffer_ and appends more input; false when nothing more
+// could be read.
+bool PairReader::fill() {
+  if (source_done_) return false;
+  if (begin_ == 0 && end_ == buffer_.size()) return true;  // full already: nothing to read into
+  if (begin_ > 0) {
+    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
+    end_ -= begin_;
+    begin_ = 0;
+  }
+  size_t n = 0;
+  try {
+    n = source_->read(buffer_.data() + end_, buffer_.size() - end_);
+  } catch (const StreamError& error) {
+    throw_input_error(line_ + 1, error.what());
+  }
+  if (n == 0) source_done_ = true;
+  end_ += n;
+  return n > 0;
+}
+
+void PairReader::skip_bom() {
+  while (end_ - begin_ < 3 && fill()) {
+  }
+  if (end_ - begin_ >= 3 && std::memcmp(buffer_.data() + begin_, "\xEF\xBB\xBF", 3) == 0) begin_ += 3;
+}
+
+int PairReader::next_byte() {
+  if (begin_ == end_ && !fill()) return -1;
+  return static_cast<unsigned char>(buffer_[begin_++]);
+}
+
+int PairReader::peek_byte() {
+  if (begin_ == end_ && !fill()) return -1;
+  return static_cast<unsigned char>(buffer_[begin_]);
+}
+
+// Reads one physical line into line_text_ without its "\n" or "\r\n"; false at the end of input.
+// At most max_line_bytes + 1 bytes are kept (the extra one may be the "\r"); the rest of a longer
+// line is consumed and dropped, and `too_long` says so.
+bool PairReader::read_line(bool& too_long) {
+  const size_t keep = options_.max_line_bytes + 1;
+  line_text_.clear();
+  size_t total = 0;
+  bool any = false;
+  for (;;) {
+    if (begin_ == end_ && !fill()) break;
+    any = true;
+    const char* start = buffer_.data() + begin_;
+    const size_t available = end_ - begin_;
+    const auto* newline = static_cast<const char*>(std::memchr(start, '\n', available));
+    const size_t length = newline ? static_cast<size_t>(newline - start) : available;
+    if (line_text_.size() < keep) line_text_.append(start, std::min(length, keep - line_text_.size()));
+    total += length;
+    begin_ += length + (newline ? 1 : 0);
+    if (newline) break;
+  }
+  if (!any) return false;
+  ++line_;
+  if (total <= keep && !line_text_.empty() && line_text_.back() == '\r') {
+    line_text_.pop_back();
+    --total;
+  }
+  too_long = total > options_.max_line_bytes;
+  return true;
+}
+
+// Reads one RFC 4180 record into `fields`; false at the end of input. Newlines inside quotes are
+// part of the field; line_ advances over every physical line the record spans. Throws when the
+// input ends inside a quoted field: everything after an unmatched quote would be misread.
+bool PairReader::read_csv_record(std::vector<std::string>& fields, bool& too_long, bool& empty) {
+  if (peek_byte() < 0) return false;
+  const size_t start_line = line_ + 1;
+  const size_t limit = options_.max_line_bytes;
+  size_t count = 0;  // fields started
+  size_t total = 0;  // record bytes, delimiters included
+  too_long = false;
+  auto start_field = [&]() -> std::string& {
+    if (count == fields.size()) fields.emplace_back();
+    fields[count].clear();
+    return fields[count++];
+  };
+  auto append = [&](std::string& field, char c) {
+    if (++total <= limit) {
+      field.push_back(c);
+    } else {
+      too_long = true;
+    }
+  };
+  enum class State { field_start, unquoted, quoted, after_quote } state = State::field_start;
+  std::string* field = &start_field();
+  for (;;) {
+    const int c = next_byte();
+    if (c < 0) {
+      if (state == State::quoted)
+        throw_input_error(start_line, "unterminated quoted field: the quote opened in the record starting on line " +
+                                          std::to_string(start_line) + " is never closed");
+      ++line_;  // a last line without a newline
+      break;
+    }
+    if (state == State::quoted) {
+      if (c == '"') {
+        state = State::after_quote;
+      } else {
+        if (c == '\n') ++line_;
+        append(*field, static_cast<char>(c));
+      }
+      continue;
+    }
+    if (c == '\n' || (c == '\r' && (peek_byte() == '\n' || peek_byte() < 0))) {
+      if (c == '\r' && peek_byte() == '\n') next_byte();
+      ++line_;
+      break;
+    }
+    if (c == ',') {
+      ++total;
+      if (total > limit) too_long = true;
+      field = &start_field();
+      state = State::field_start;
+    } else if (c == '"' && state == State::field_start) {
+      ++total;
+      state = State::quoted;
+    } else if (c == '"' && state == State::after_quote) {
+      append(*field, '"');  // "" inside a quoted field
+      state = State::quoted;
+    } else {
+      append(*field, static_cast<char>(c));
+      state = State::unquoted;
+    }
+  }
+  fields.resize(count);
+  empty = total == 0 && state == State::field_start && count == 1;
+  if (total > limit) too_long = true;
+  return true;
+}
+
+void PairReader::read_header() {
+  bool too_long = false, empty = false;
+  if (options_.format == PairFormat::csv) {
+    if (!read_csv_record(header_, too_long, empty)) return;
+  } else {
+    if (!read_line(too_long)) return;
+    empty = line_text_.empty();
+    size_t start = 0;
+    for (;;) {
+      const size_t tab = line_text_.find('\t', start);
+      header_.push_back(line_text_.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+  }
+  if (too_long)
+    throw_input_error(1, "the header line is longer than " + std::to_string(options_.max_line_bytes) + " bytes");
+  if (empty) throw_input_error(1, "the header line is empty");
+  for (size_t i = 0; i < header_.size(); ++i) {
+    const TextProblem problem = find_text_problem(header_[i]);
+    if (problem.offset != std::string_view::npos)
+      throw_input_error(1, describe_problem(problem, "column " + std::to_string(i + 1) + " of the header"));
+  }
+}
+
+PairReader::Column PairReader::resolve(const std::string& spec, const char* role) const {
+  Column column;
+  column.spec = spec;
+  if (all_digits(spec)) {
+    size_t index = 0;  // saturates: any huge index is simply out of range for every row
+    for (char c : spec) index = std::min<size_t>(index * 10 + static_cast<size_t>(c - '0'), size_t{1} << 40);
+    if (index == 0) throw_input_error(0, std::string("column indexes are 1-based; ") + role + " is 0");
+    column.index = index - 1;
+    return column;
+  }
+  if (spec.empty()) throw_input_error(0, std::string("the ") + role + " column is empty");
+  if (options_.format == PairFormat::jsonl) {
+    column.name = spec;
+    return column;
+  }
+  if (!options_.header)
+    throw_input_error(0, std::string("the ") + role + " column \"" + spec +
+                             "\" is a name, but the file is read without a header line; give a 1-based "
+                             "column number or read the first line as a header");
+  const auto found = std::find(header_.begin(), header_.end(), spec);
+  if (found == header_.end()) {
+    std::string available;
+    for (const auto& name : header_) available += (available.empty() ? "" : ", ") + ("\"" + name + "\"");
+    throw_input_error(1, std::string("no column named \"") + spec + "\" (for " + role + "); " +
+                             (header_.empty() ? std::string("the file is empty")
+                                              : "the header has " + available));
+  }
+  column.index = static_cast<size_t>(found - header_.begin());
+  return column;
+}
+
+bool PairReader::next(PairRow& row) {
+  if (pending_) {
+    row = std::move(*pending_);
+    pending_.reset();
+    return true;
+  }
+  switch (options_.format) {
+    case PairFormat::tsv: return next_tsv(row);
+    case PairFormat::csv: return next_csv(row);
+    case PairFormat::jsonl: return next_jsonl(row);
+  }
+  return false;
+}
+
+namespace {
+void reset_row(PairRow& row, size_t line) {
+  row.line = line;
+  row.text_a.clear();
+  row.text_b.clear();
+  row.label.reset();
+  row.id.reset();
+  row.error.clear();
+}
+}  // namespace
+
+// Fills the selected columns of a TSV/CSV row from row.fields, or says why it cannot.
+void PairReader::select_columns(PairRow& row) const {
+  for (size_t i = 0; i < row.fields.size(); ++i) {
+    const TextProblem problem = find_text_problem(row.fields[i]);
+    if (problem.offset != std::string_view::npos) {
+      row.error = describe_problem(problem, "column " + std::to_string(i + 1));
+      return;
+    }
+  }
+  if (row.fields.size() < min_columns_) {
+    row.error = "expected at least " + std::to_string(min_columns_) + " columns, found " +
+                std::to_string(row.fields.size());
+    return;
+  }
+  row.text_a = row.fields[text_a_.index];
+  row.text_b = row.fields[text_b_.index];
+  if (label_) row.label = row.fields[label_->index];
+  if (id_) row.id = row.fields[id_->index];
+}
+
+bool PairReader::next_tsv(PairRow& row) {
+  bool too_long = false;
+  if (!read_line(too_long)) return false;
+  reset_row(row, line_);
+  if (too_long) {
+    row.fields.clear();
+    row.error = "line is longer than " + std::to_string(options_.max_line_bytes) + " bytes";
+    return true;
+  }
+  if (line_text_.empty()) {
+    row.fields.clear();
+    row.error = "empty line";
+    return true;
+  }
+  size_t count = 0, start = 0;
+  for (;;) {
+    const auto* begin = line_text_.data() + start;
+    const auto* tab = static_cast<const char*>(std::memchr(begin, '\t', line_text_.size() - start));
+    const size_t length = tab ? static_cast<size_t>(tab - begin) : line_text_.size() - start;
+    if (count == row.fields.size()) row.fields.emplace_back();
+    row.fields[count++].assign(begin, length);
+    if (!tab) break;
+    start += length + 1;
+  }
+  row.fields.resize(count);
+  select_columns(row);
+  return true;
+}
+
+bool PairReader::next_csv(PairRow& row) {
+  bool too_long = false, empty = false;
+  const size_t start_line = line_ + 1;
+  if (!read_csv_record(row.fields, too_long, empty)) return false;
+  reset_row(row, start_line);
+  if (too_long || empty) {
+    row.fields.clear();
+    row.error = too_long ? "record is longer than " + std::to_string(options_.max_line_bytes) + " bytes"
+                         : "empty line";
+    return true;
+  }
+  select_columns(row);
+  return true;
+}
+
+bool PairReader::next_jsonl(PairRow& row) {
+  bool too_long = false;
+  if (!read_line(too_long)) return false;
+  const bool first_line = !jsonl_first_line_done_;
+  jsonl_first_line_done_ = true;
+  reset_row(row, line_);
+  row.fields.clear();
+  if (too_long) {
+    row.error = "line is longer than " + std::to_string(options_.max_line_bytes) + " bytes";
+    return true;
+  }
+  if (line_text_.find_first_not_of(" \t") == std::string::npos) {
+    row.error = "empty line";
+    return true;
+  }
+  const TextProblem problem = find_text_problem(line_text_);
+  if (problem.offset != std::string_view::npos) {
+    row.error = describe_problem(problem, "the line");
+    return true;
+  }
+  nlohmann::ordered_json object;
+  try {
+    object = nlohmann::ordered_json::parse(line_text_);
+  } catch (const nlohmann::ordered_json::parse_error& error) {
+    // Drop the "[json.exception.parse_error.101] " prefix: the reader only needs the reason.
+    std::string_view message = error.what();
+    if (const size_t end = message.find("] "); end != std::string_view::npos) message.remove_prefix(end + 2);
+    row.error = "invalid JSON: " + std::string(message);
+    return true;
+  }
+  if (!object.is_object()) {
+    row.error = std::string("expected a JSON object, found ") + object.type_name();
+    return true;
+  }
+  if (first_line)
+    for (const auto& item : object.items()) header_.push_back(item.key());
+
+  auto take = [&](const Column& column, std::string& out) {
+    const nlohmann::ordered_json* value = nullptr;
+    if (column.name.empty()) {
+      if (column.index >= object.size()) {
+        row.error = "expected at least " + std::to_string(column.index + 1) + " keys, found " +
+                    std::to_string(object.size());
+        return false;
+      }
+      value = &std::next(object.begin(), static_cast<std::ptrdiff_t>(column.index)).value();
+    } else {
+      const auto found = object.find(column.name);
+      if (found == object.end()) {
+        row.error = "missing key \"" + column.name + "\"";
+        return false;
+      }
+      value = &found.value();
+    }
+    std::string problem_text;
+    if (!json_value_text(*value, out, problem_text)) {
+      row.error = "column \"" + column.spec + "\" " + problem_text;
+      return false;
+    }
+    if (out.find('\0') != std::string::npos) {
+      row.error = "NUL character in column \"" + column.spec + "\"";
+      return false;
+    }
+    row.fields.push_back(out);
+    return true;
+  };
+  if (!take(text_a_, row.text_a) || !take(text_b_, row.text_b)) return true;
+  if (label_ && !take(*label_, row.label.emplace())) {
+    row.label.reset();
+    return true;
+  }
+  if (id_ && !take(*id_, row.id.emplace())) {
+    row.id.reset();
+    return true;
+  }
+  return true;
+}
+
+}  // namespace simscore::io

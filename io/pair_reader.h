@@ -1,0 +1,128 @@
+#pragma once
+// Streams sentence pairs out of the files people really have (TSV, CSV, JSON lines, gzipped or not),
+// one row at a time in constant memory, saying which file and line is wrong instead of guessing.
+//
+// Rules shared by every format:
+//   - A UTF-8 byte order mark at the start of the input is skipped.
+//   - Lines end in "\n" or "\r\n"; the "\r" is dropped. A last line without a newline is a row.
+//   - An empty line is an error row ("empty line"), never silently dropped. For JSON lines a line of
+//     only spaces or tabs counts as empty too.
+//   - Every field must be valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF)
+//     and free of NUL bytes; a line (CSV: a record) longer than max_line_bytes is an error row and
+//     only max_line_bytes of it are ever held in memory.
+// Format rules:
+//   - TSV splits on tabs only and never interprets quotes: MRPC and STS-B contain literal '"'.
+//   - CSV follows RFC 4180 (quoted fields, "" escapes, commas and newlines inside quotes). Like
+//     Python's csv module, a quote inside an unquoted field and text after a closing quote are kept
+//     literally. PairRow::line is the line where the record starts.
+//   - JSON lines: one object per line. A name selects a key; an index "n" selects the n-th key of
+//     that line's object in document order. Strings are taken as they are; numbers are rendered as
+//     JSON writes them (1 -> "1", 0.5 -> "0.5"); true/false become "1"/"0" so they read as labels;
+//     null, arrays and objects are error rows. The header option is ignored.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace simscore::io {
+
+enum class PairFormat { tsv, csv, jsonl };
+
+// The format a path's extension suggests, ignoring a trailing ".gz": ".csv" -> csv,
+// ".jsonl"/".json"/".ndjson" -> jsonl, anything else -> tsv.
+PairFormat guess_pair_format(const std::string& path);
+
+// A column is chosen by 1-based index ("3") or, with a header / for JSON lines, by name
+// ("sentence1"). A spec made only of digits is always an index.
+struct PairColumns {
+  std::string text_a = "1";
+  std::string text_b = "2";
+  std::optional<std::string> label;
+  std::optional<std::string> id;
+};
+
+struct PairReaderOptions {
+  PairFormat format = PairFormat::tsv;
+  bool header = false;  // TSV/CSV: the first row names the columns
+  PairColumns columns;
+  size_t max_line_bytes = size_t{1} << 20;
+};
+
+struct PairRow {
+  size_t line = 0;  // 1-based physical line where the row starts
+  std::string text_a, text_b;
+  std::optional<std::string> label, id;  // raw text of those columns when asked for
+  // Every input column as read (for --with-input); for JSON lines the selected values in the order
+  // text_a, text_b, label, id (the last two when asked for).
+  std::vector<std::string> fields;
+  // Non-empty: the row is malformed and why ("expected at least 2 columns, found 1", "invalid UTF-8
+  // at byte 17 of column 2", ...). Byte positions are 1-based.
+  std::string error;
+};
+
+class PairReader {
+ public:
+  // path "-" is stdin. A path ending in .gz, or gzip magic bytes on any input (stdin included), is
+  // decompressed on the fly with zlib. Throws InputError(file, 0, ...) if the file cannot be opened
+  // or a column is named but there is no header; InputError(file, 1, ...) for a bad header line or a
+  // name the header lacks (the message lists the available columns).
+  PairReader(std::string path, PairReaderOptions options);
+  ~PairReader();
+  PairReader(PairReader&&) noexcept;
+  PairReader& operator=(PairReader&&) noexcept;
+
+  // Reads the next row into `row` (whose buffers are reused); false at the end of input. Row-level
+  // problems are reported in row.error and reading continues, so the caller decides to fail or
+  // skip. Problems that make the rest of the stream unreadable (corrupt or truncated gzip, a read
+  // error, an unterminated CSV quote at the end of the file) throw InputError with file and line.
+  bool next(PairRow& row);
+
+  // TSV/CSV: the header's column names when options.header. JSON lines: the keys of the first line
+  // when it is an object (read ahead by the constructor). Otherwise empty.
+  const std::vector<std::string>& header() const { return header_; }
+  const std::string& display_name() const { return display_name_; }  // the path, or "<stdin>"
+
+ private:
+  class ByteSource;
+  // A column spec resolved against the header: an index (TSV/CSV, and JSONL when numeric) or a key.
+  struct Column {
+    size_t index = 0;  // 0-based
+    std::string name;  // JSONL key; empty when selected by index
+    std::string spec;  // as the user wrote it, for messages
+  };
+
+  bool fill();
+  bool read_line(bool& too_long);
+  int next_byte();
+  int peek_byte();
+  void skip_bom();
+  void throw_input_error(size_t line, const std::string& problem) const;
+
+  void read_header();
+  Column resolve(const std::string& spec, const char* role) const;
+  bool next_tsv(PairRow& row);
+  bool next_csv(PairRow& row);
+  bool next_jsonl(PairRow& row);
+  bool read_csv_record(std::vector<std::string>& fields, bool& too_long, bool& empty);
+  void select_columns(PairRow& row) const;
+
+  std::string display_name_;
+  PairReaderOptions options_;
+  std::unique_ptr<ByteSource> source_;
+  std::vector<char> buffer_;  // decompressed input; [begin_, end_) is not yet consumed
+  size_t begin_ = 0;
+  size_t end_ = 0;
+  bool source_done_ = false;
+  size_t line_ = 0;          // physical lines consumed so far
+  std::string line_text_;    // the current physical line, at most max_line_bytes + 1 bytes
+  std::vector<std::string> header_;
+  Column text_a_, text_b_;
+  std::optional<Column> label_, id_;
+  size_t min_columns_ = 2;   // TSV/CSV: a row needs this many to hold every selected column
+  bool jsonl_first_line_done_ = false;
+  std::optional<PairRow> pending_;  // JSONL: the first row, read ahead to learn the keys
+};
+
+}  // namespace simscore::io
