@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what simscore needs to build (Debian packages; README "Dependencies" says why each is
+# there). With --test, also a Python environment in .venv with the reference implementations the
+# tests compare against (PyTorch CPU, transformers, sentence-transformers, scikit-learn, scipy).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libeigen3-dev libopenblas-openmp-dev libsentencepiece-dev libicu-dev zlib1g-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev
+  python3 python3-pip python3-venv
+)
+test_packages=(libgtest-dev)
+
+want=("${packages[@]}")
+[[ ${1:-} == --test ]] && want+=("${test_packages[@]}")
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [[ ${1:-} == --test ]]; then
+  [[ -x .venv/bin/python ]] || python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/reference/requirements.txt
+fi

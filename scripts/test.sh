@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test from a fresh clone: installs the build and reference dependencies, fetches the
+# default model, builds, writes the reference fixtures, and runs the suite with ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+
+scripts/install_deps.sh --test
+scripts/fetch_default_model.sh
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build "$build" -j "$(nproc)"
+tests/reference/make_fixtures.sh "$build/fixtures" .venv/bin/python
+SIMSCORE_REQUIRE_FIXTURES=1 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

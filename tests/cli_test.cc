@@ -1,0 +1,199 @@
+// The simscore command line as a user meets it: output contract, stdin, exit codes and messages for
+// bad input and bad models, and the all-or-nothing output file.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <sys/wait.h>
+
+#include "test_paths.h"
+
+namespace simscore {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::fixtures_dir;
+
+struct Result {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream s(text);
+  for (std::string line; std::getline(s, line);) lines.push_back(line);
+  return lines;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("simscore_cli_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ / name, std::ios::binary) << content;
+    return dir_ / name;
+  }
+
+  // Runs simscore with `args` (shell words), stdin from `input` when given.
+  Result run(const std::string& args, const std::string& input = "") {
+    std::string command = testing::simscore_binary().string() + " " + args;
+    if (!input.empty()) command += " < " + write("stdin.txt", input).string();
+    command += " > " + (dir_ / "out.txt").string() + " 2> " + (dir_ / "err.txt").string();
+    const int status = std::system(command.c_str());
+    Result r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = read_file(dir_ / "out.txt");
+    r.err = read_file(dir_ / "err.txt");
+    return r;
+  }
+
+  std::string model(const std::string& name) { return (fixtures_dir() / "models" / name).string(); }
+
+  fs::path dir_;
+};
+
+TEST_F(Cli, ScoresEveryRowInOrderAsTransformersDoes) {
+  SIMSCORE_REQUIRE_FIXTURE("expected/tiny-zh-cross.json");
+  const auto expected = nlohmann::json::parse(read_file(fixtures_dir() / "expected/tiny-zh-cross.json"));
+  const Result r = run("score " + (fixtures_dir() / "pairs/tiny-zh-cross.tsv").string() + " --model " +
+                       model("tiny-zh-cross") + " --precision fp32 --max-batch-tokens 200");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), expected["scores"].size());
+  for (size_t i = 0; i < lines.size(); ++i)
+    EXPECT_NEAR(std::stod(lines[i]), expected["scores"][i].get<double>(), 1e-5) << "row " << i + 1;
+}
+
+TEST_F(Cli, ReadsStdinAndDefaultsToFp16) {
+  SIMSCORE_REQUIRE_FIXTURE("expected/tiny-en-bi-cls.json");
+  const auto expected = nlohmann::json::parse(read_file(fixtures_dir() / "expected/tiny-en-bi-cls.json"));
+  const Result r = run("score - --model " + model("tiny-en-bi-cls") + " --verbose",
+                       read_file(fixtures_dir() / "pairs/tiny-en-bi-cls.tsv"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("fp16"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("max length   40"), std::string::npos) << r.err;
+  const auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), expected["scores"].size());
+  for (size_t i = 0; i < lines.size(); ++i)
+    EXPECT_NEAR(std::stod(lines[i]), expected["scores"][i].get<double>(), 2e-3) << "row " << i + 1;
+}
+
+TEST_F(Cli, TokenizePrintsTheHuggingFacePairEncoding) {
+  SIMSCORE_REQUIRE_FIXTURE("expected/tiny-zh-cross.json");
+  const auto expected = nlohmann::json::parse(read_file(fixtures_dir() / "expected/tiny-zh-cross.json"));
+  const Result r = run("tokenize " + (fixtures_dir() / "pairs/tiny-zh-cross.tsv").string() +
+                       " --model " + model("tiny-zh-cross"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), expected["pairs"].size());
+  for (size_t i = 0; i < expected["hidden"].size(); ++i) {
+    std::string ids, types;
+    for (const auto& id : expected["hidden"][i]["ids"]) ids += (ids.empty() ? "" : " ") + std::to_string(id.get<int>());
+    for (const auto& t : expected["hidden"][i]["type_ids"]) types += (types.empty() ? "" : " ") + std::to_string(t.get<int>());
+    EXPECT_EQ(lines[i], ids + "\t" + types) << "row " << i + 1;
+  }
+}
+
+TEST_F(Cli, RowWithOneColumnNamesFileAndLine) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/config.json");
+  const auto input = write("bad.tsv", "a\tb\nonly one column\nc\td\n");
+  const Result r = run("score " + input.string() + " --model " + model("tiny-en-plain"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find(input.string() + ":2:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("column"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, InvalidUtf8NamesFileAndLine) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/config.json");
+  const auto input = write("bad.tsv", "a\tb\nc\td\ne\xff\xfe\tf\n");
+  const Result r = run("score " + input.string() + " --model " + model("tiny-en-plain"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find(":3:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("UTF-8"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, SkipKeepsOneLinePerRow) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/config.json");
+  const auto input = write("bad.tsv", "a\tb\nonly one\nc\td\n\te\n");
+  const Result r = run("score " + input.string() + " --on-error skip --model " + model("tiny-en-plain"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_FALSE(lines[0].empty());
+  EXPECT_TRUE(lines[1].empty());
+  EXPECT_FALSE(lines[2].empty());
+  EXPECT_TRUE(lines[3].empty());
+  EXPECT_NE(r.err.find(":2: skipped"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(":4: skipped: the first text is empty"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, FailedRunLeavesNoOutputFile) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/config.json");
+  const auto input = write("bad.tsv", "a\tb\nonly one\n");
+  const auto output = dir_ / "scores.txt";
+  const Result r = run("score " + input.string() + " -o " + output.string() + " --model " + model("tiny-en-plain"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_FALSE(fs::exists(output));
+  EXPECT_FALSE(fs::exists(output.string() + ".partial"));
+
+  const auto good = write("good.tsv", "a\tb\nc\td\n");
+  const Result ok = run("score " + good.string() + " -o " + output.string() + " --model " + model("tiny-en-plain"));
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(lines_of(read_file(output)).size(), 2u);
+  EXPECT_FALSE(fs::exists(output.string() + ".partial"));
+}
+
+TEST_F(Cli, MissingModelIsAModelError) {
+  const Result r = run("score - --model " + (dir_ / "no-such-model").string(), "a\tb\n");
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("no-such-model"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, TruncatedWeightsAreAModelError) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/model.safetensors");
+  const fs::path copy = dir_ / "model";
+  fs::copy(fixtures_dir() / "models/tiny-en-plain", copy, fs::copy_options::recursive);
+  fs::resize_file(copy / "model.safetensors", fs::file_size(copy / "model.safetensors") / 2);
+  const Result r = run("score - --model " + copy.string(), "a\tb\n");
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find((copy / "model.safetensors").string()), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, MissingTensorListsWhatWasExpected) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/config.json");
+  const fs::path copy = dir_ / "model";
+  fs::copy(fixtures_dir() / "models/tiny-en-plain", copy, fs::copy_options::recursive);
+  // A config that promises one more layer than the weights hold.
+  auto config = nlohmann::json::parse(read_file(copy / "config.json"));
+  config["num_hidden_layers"] = config["num_hidden_layers"].get<int>() + 1;
+  std::ofstream(copy / "config.json") << config.dump();
+  const Result r = run("score - --model " + copy.string(), "a\tb\n");
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("missing tensor encoder.layer.2."), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, UnknownFlagIsAUsageError) {
+  const Result r = run("score --no-such-flag");
+  EXPECT_EQ(r.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace simscore
