@@ -10,4 +10,11 @@ scripts/fetch_default_model.sh
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build" -j "$(nproc)"
 tests/reference/make_fixtures.sh "$build/fixtures" .venv/bin/python
-SIMSCORE_REQUIRE_FIXTURES=1 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+# With the shared data beside the checkout (as in CI) every fixture must exist: a missing one fails
+# its test instead of skipping it.
+if [[ -d ${SIMSCORE_SHARED:-../shared} ]]; then
+  export SIMSCORE_REQUIRE_FIXTURES=1
+else
+  echo "test.sh: ../shared is absent: tests that need its data are skipped"
+fi
+ctest --test-dir "$build" --output-on-failure -j "$(nproc)"

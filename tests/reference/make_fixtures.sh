@@ -9,9 +9,10 @@ shared=${SIMSCORE_SHARED:-$here/../../../shared}
 mkdir -p "$out"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 "$python" "$here/make_metric_fixtures.py" --out "$out"
-"$python" "$here/make_model_fixtures.py" --shared "$shared" --out "$out"
 if [[ -d $shared ]]; then
+  "$python" "$here/make_model_fixtures.py" --shared "$shared" --out "$out"
   "$python" "$here/make_tokenizer_fixtures.py" --shared "$shared" --out "$out"
 else
-  echo "make_fixtures: $shared is absent: tokenizer fixtures over the shared data are skipped"
+  echo "make_fixtures: $shared is absent: the model and tokenizer fixtures, made from its data," \
+       "are skipped, and so are the tests that use them"
 fi
