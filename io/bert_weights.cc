@@ -14,67 +14,57 @@ namespace {
 
 constexpr std::string_view kWordEmbeddings = "embeddings.word_embeddings.weight";
 
-std::string list_some_names(const SafetensorsFile& file) {
+std::string list_some_names(const TensorSource& source) {
+  const auto& tensors = source.tensors();
   std::string names;
-  const size_t shown = std::min<size_t>(file.entries().size(), 12);
-  for (size_t i = 0; i < shown; ++i) names += "\n  " + file.entries()[i].name;
-  if (shown < file.entries().size())
-    names += fmt::format("\n  ... and {} more", file.entries().size() - shown);
+  const size_t shown = std::min<size_t>(tensors.size(), 12);
+  for (size_t i = 0; i < shown; ++i) names += "\n  " + tensors[i].name;
+  if (shown < tensors.size()) names += fmt::format("\n  ... and {} more", tensors.size() - shown);
   return names;
 }
 
-DType storage_dtype(const SafetensorsFile& file, const SafetensorsEntry& entry) {
-  if (entry.dtype == "F32") return DType::f32;
-  if (entry.dtype == "F16") return DType::f16;
-  if (entry.dtype == "BF16") return DType::bf16;
-  throw ModelError(fmt::format("{}: tensor {} has dtype {}; weights must be F32, F16 or BF16",
-                               file.path().string(), entry.name, entry.dtype));
-}
-
 // A corrupt or badly converted checkpoint shows up as NaN or infinite weights: refuse it at load.
-void check_finite(const SafetensorsFile& file, const SafetensorsEntry& entry, const float* values,
+void check_finite(const TensorSource& source, const TensorInfo& tensor, const float* values,
                   size_t count, size_t first) {
   for (size_t i = 0; i < count; ++i)
     if (!std::isfinite(values[i]))
       throw ModelError(fmt::format("{}: tensor {} holds a non-finite value ({}) at element {}",
-                                   file.path().string(), entry.name, values[i], first + i));
+                                   source.path().string(), tensor.name, values[i], first + i));
 }
 
 // Reads a tensor in chunks, widening each to fp32 and handing it to `sink(floats, count, first)`.
 template <typename Sink>
-void stream_as_f32(const SafetensorsFile& file, const SafetensorsEntry& entry, Sink&& sink) {
-  const DType dtype = storage_dtype(file, entry);
+void stream_as_f32(const TensorSource& source, const TensorInfo& tensor, Sink&& sink) {
+  const DType dtype = float_dtype(source, tensor);
   const size_t element = dtype_size(dtype);
-  const size_t total = entry.size / element;
+  size_t total = 1;
+  for (int64_t d : tensor.shape) total *= static_cast<size_t>(d);
   constexpr size_t kChunk = 1 << 18;  // elements: 1 MiB of fp32 at a time
   std::vector<std::byte> raw(std::min(total, kChunk) * element);
   std::vector<float> floats(std::min(total, kChunk));
   for (size_t first = 0; first < total; first += kChunk) {
     const size_t count = std::min(kChunk, total - first);
-    SafetensorsEntry part = entry;
-    part.offset = entry.offset + first * element;
-    part.size = count * element;
-    file.read(part, std::span(raw.data(), part.size));
+    source.read(tensor, first, count, raw.data());
     convert_to_f32(raw.data(), dtype, floats.data(), count);
-    check_finite(file, entry, floats.data(), count, first);
+    check_finite(source, tensor, floats.data(), count, first);
     sink(floats.data(), count, first);
   }
 }
 
 class Loader {
  public:
-  Loader(std::shared_ptr<const SafetensorsFile> file, std::string prefix, DType storage,
+  Loader(std::shared_ptr<const TensorSource> source, std::string prefix, DType storage,
          std::vector<std::any>& owners)
-      : file_(std::move(file)), prefix_(std::move(prefix)), storage_(storage), owners_(owners) {}
+      : source_(std::move(source)), prefix_(std::move(prefix)), storage_(storage), owners_(owners) {}
 
-  const SafetensorsEntry& entry(const std::string& name, std::initializer_list<int64_t> shape) const {
-    const SafetensorsEntry* found = file_->find(name);
+  const TensorInfo& entry(const std::string& name, std::initializer_list<int64_t> shape) const {
+    const TensorInfo* found = source_->find(name);
     if (!found)
-      throw ModelError(fmt::format("{}: missing tensor {} (tensors found:{})", file_->path().string(),
-                                   name, list_some_names(*file_)));
+      throw ModelError(fmt::format("{}: missing tensor {} (tensors found:{})", source_->path().string(),
+                                   name, list_some_names(*source_)));
     if (!std::equal(found->shape.begin(), found->shape.end(), shape.begin(), shape.end()))
       throw ModelError(fmt::format("{}: tensor {} has shape [{}], config.json implies [{}]",
-                                   file_->path().string(), name, fmt::join(found->shape, ", "),
+                                   source_->path().string(), name, fmt::join(found->shape, ", "),
                                    fmt::join(shape, ", ")));
     return *found;
   }
@@ -82,16 +72,18 @@ class Loader {
   // A matrix in the storage precision: mapped in place when the file already has it, else
   // converted chunk by chunk into a buffer of our own.
   TensorView matrix(const std::string& name, int64_t rows, int64_t cols) {
-    const SafetensorsEntry& e = entry(prefix_ + name, {rows, cols});
+    const TensorInfo& e = entry(prefix_ + name, {rows, cols});
     TensorView view{storage_, {rows, cols}, nullptr};
-    if (storage_dtype(*file_, e) == storage_) {
-      view.data = file_->mapped(e).data();
-      check_mapped_finite(e, view);
-      return view;
+    if (float_dtype(*source_, e) == storage_) {
+      if (const std::byte* in_place = source_->mapped(e)) {
+        view.data = in_place;
+        check_mapped_finite(e, view);
+        return view;
+      }
     }
     auto buffer = std::shared_ptr<std::byte[]>(new std::byte[view.bytes()]);
     const size_t element = dtype_size(storage_);
-    stream_as_f32(*file_, e, [&](const float* values, size_t count, size_t first) {
+    stream_as_f32(*source_, e, [&](const float* values, size_t count, size_t first) {
       convert_from_f32(values, storage_, buffer.get() + first * element, count);
     });
     view.data = buffer.get();
@@ -100,9 +92,9 @@ class Loader {
   }
 
   std::vector<float> vector(const std::string& name, int64_t size) {
-    const SafetensorsEntry& e = entry(prefix_ + name, {size});
+    const TensorInfo& e = entry(prefix_ + name, {size});
     std::vector<float> out(static_cast<size_t>(size));
-    stream_as_f32(*file_, e, [&](const float* values, size_t count, size_t first) {
+    stream_as_f32(*source_, e, [&](const float* values, size_t count, size_t first) {
       std::copy_n(values, count, out.data() + first);
     });
     return out;
@@ -114,7 +106,7 @@ class Loader {
 
   LayerNormWeights layer_norm(const std::string& name, int64_t size) {
     // Checkpoints converted from TensorFlow name LayerNorm parameters gamma/beta.
-    if (!file_->find(prefix_ + name + ".weight") && file_->find(prefix_ + name + ".gamma"))
+    if (!source_->find(prefix_ + name + ".weight") && source_->find(prefix_ + name + ".gamma"))
       return {vector(name + ".gamma", size), vector(name + ".beta", size)};
     return {vector(name + ".weight", size), vector(name + ".bias", size)};
   }
@@ -122,7 +114,7 @@ class Loader {
   void set_prefix(std::string prefix) { prefix_ = std::move(prefix); }
 
  private:
-  void check_mapped_finite(const SafetensorsEntry& e, const TensorView& view) const {
+  void check_mapped_finite(const TensorInfo& e, const TensorView& view) const {
     constexpr size_t kChunk = 1 << 16;
     std::vector<float> floats(kChunk);
     const auto total = static_cast<size_t>(view.elements());
@@ -130,11 +122,11 @@ class Loader {
     for (size_t first = 0; first < total; first += kChunk) {
       const size_t count = std::min(kChunk, total - first);
       convert_to_f32(bytes + first * dtype_size(view.dtype), view.dtype, floats.data(), count);
-      check_finite(*file_, e, floats.data(), count, first);
+      check_finite(*source_, e, floats.data(), count, first);
     }
   }
 
-  std::shared_ptr<const SafetensorsFile> file_;
+  std::shared_ptr<const TensorSource> source_;
   std::string prefix_;
   DType storage_;
   std::vector<std::any>& owners_;
@@ -142,9 +134,9 @@ class Loader {
 
 }  // namespace
 
-BertWeightsLayout detect_bert_layout(const SafetensorsFile& file) {
+BertWeightsLayout detect_bert_layout(const TensorSource& file) {
   std::vector<std::string> prefixes;
-  for (const auto& e : file.entries()) {
+  for (const auto& e : file.tensors()) {
     const std::string_view name = e.name;
     if (name.size() >= kWordEmbeddings.size() && name.ends_with(kWordEmbeddings))
       prefixes.emplace_back(name.substr(0, name.size() - kWordEmbeddings.size()));
@@ -161,7 +153,7 @@ BertWeightsLayout detect_bert_layout(const SafetensorsFile& file) {
   return layout;
 }
 
-EncoderWeights load_bert_weights(std::shared_ptr<const SafetensorsFile> file,
+EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> file,
                                  const BertWeightsLayout& layout, const EncoderConfig& config,
                                  DType storage, bool with_heads) {
   EncoderWeights w;
@@ -193,7 +185,7 @@ EncoderWeights load_bert_weights(std::shared_ptr<const SafetensorsFile> file,
   if (with_heads) {
     if (layout.has_pooler) w.pooler = load.linear("pooler.dense", h, h);
     if (layout.has_classifier) {
-      const SafetensorsEntry* classifier = file->find("classifier.weight");
+      const TensorInfo* classifier = file->find("classifier.weight");
       if (classifier->shape.size() != 2)
         throw ModelError(fmt::format("{}: classifier.weight must be a matrix", file->path().string()));
       load.set_prefix("");

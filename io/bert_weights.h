@@ -8,7 +8,7 @@
 
 #include "core/model/config.h"
 #include "core/model/weights.h"
-#include "io/safetensors.h"
+#include "io/tensor_source.h"
 
 namespace simscore::io {
 
@@ -20,11 +20,11 @@ struct BertWeightsLayout {
 
 // Finds where the encoder's tensors are in the file; ModelError listing what was expected and what
 // was found when the layout is unknown.
-BertWeightsLayout detect_bert_layout(const SafetensorsFile& file);
+BertWeightsLayout detect_bert_layout(const TensorSource& source);
 
 // Loads every tensor the encoder (and, when present and wanted, the pooler and classifier) needs,
 // checking shapes against `config`.
-EncoderWeights load_bert_weights(std::shared_ptr<const SafetensorsFile> file,
+EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> source,
                                  const BertWeightsLayout& layout, const EncoderConfig& config,
                                  DType storage, bool with_heads);
 

@@ -7,7 +7,7 @@
 
 #include "core/errors.h"
 #include "io/bert_weights.h"
-#include "io/safetensors.h"
+#include "io/tensor_source.h"
 #include "io/tokenizer_files.h"
 
 namespace simscore::io {
@@ -173,17 +173,8 @@ LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
   m.name = fs::weakly_canonical(dir).filename().string();
   m.config = read_encoder_config(dir / "config.json");
 
-  const fs::path weights_path = dir / "model.safetensors";
-  if (!fs::exists(weights_path)) {
-    std::string hint;
-    if (fs::exists(dir / "pytorch_model.bin"))
-      hint = " (pytorch_model.bin found: PyTorch checkpoints are not read yet; save the model with "
-             "safe_serialization=True)";
-    else if (fs::exists(dir / "model.safetensors.index.json"))
-      hint = " (sharded safetensors are not supported)";
-    throw ModelError(fmt::format("{}: missing{}", weights_path.string(), hint));
-  }
-  auto file = SafetensorsFile::open(weights_path);
+  auto file = open_weights(dir);
+  const fs::path& weights_path = file->path();
   const BertWeightsLayout layout = detect_bert_layout(*file);
 
   const SentenceTransformersModules st = read_modules(dir);
