@@ -9,6 +9,7 @@ void add_input_options(CLI::App& command, InputOptions& o) {
   command.add_flag("--header", o.header, "The first row names the columns");
   command.add_option("--text-a", o.columns.text_a, "Column of the first text: 1-based index or name (default 1)");
   command.add_option("--text-b", o.columns.text_b, "Column of the second text (default 2)");
+  command.add_option("--id", o.columns.id, "Column of a row id, echoed before each score");
   command.add_option("--on-error", o.on_error,
                      "fail (default): stop at the first malformed row; skip: leave its score empty "
                      "and go on")

@@ -9,7 +9,9 @@
 #include "cli/blas_setup.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/interrupt.h"
 #include "core/errors.h"
+#include "io/output_file.h"
 
 namespace simscore::cli {
 namespace {
@@ -18,7 +20,9 @@ int run(int argc, char** argv) {
   CLI::App app{"simscore: semantic similarity of sentence pairs with BERT-family encoders"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "simscore 0.1.0");
-  const std::vector<Run> commands = {add_score_command(app), add_tokenize_command(app)};
+  const std::vector<Run> commands = {add_score_command(app), add_eval_command(app),
+                                     add_tokenize_command(app),
+                                     add_convert_command(app), add_inspect_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,8 +41,17 @@ int main(int argc, char** argv) {
   using namespace simscore;
   using namespace simscore::cli;
   ensure_blas_kernel(argv);
+  install_signal_handlers();
   try {
     return run(argc, argv);
+  } catch (const io::BrokenPipe&) {
+    return kSuccess;  // the reader went away (`| head`): end quietly, like other filters
+  } catch (const Interrupted&) {
+    fmt::print(stderr, "simscore: interrupted\n");
+    return kInterrupted;
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "simscore: {}\n", e.what());
+    return kUsageError;
   } catch (const InputError& e) {
     if (e.line())
       fmt::print(stderr, "simscore: {}:{}: {}\n", e.file(), e.line(), e.what());

@@ -8,6 +8,7 @@
 #include "cli/blas_setup.h"
 #include "core/errors.h"
 #include "core/ops/gemm.h"
+#include "core/ops/packed_linear.h"
 
 namespace simscore::cli {
 namespace fs = std::filesystem;
@@ -16,8 +17,10 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
   command.add_option("--model,-m", o.model,
                      "Model directory (default: $SIMSCORE_MODEL, else all-MiniLM-L6-v2 from "
                      "scripts/fetch_default_model.sh)");
-  command.add_option("--precision", o.precision, "Weight storage: fp16 (default) or fp32")
-      ->check(CLI::IsMember({"fp16", "fp32"}));
+  command.add_option("--precision", o.precision,
+                     "Weight storage: fp16 (default; products in fp32), fp32, or bf16 (products on "
+                     "AMX / AVX512-BF16 with fp32 sums; fp32 products where the CPU has neither)")
+      ->check(CLI::IsMember({"fp16", "fp32", "bf16"}));
   command.add_option("--mode", o.mode,
                      "bi (cosine of pooled embeddings) or cross (classifier on the pair); default: "
                      "from the model directory")
@@ -58,7 +61,10 @@ io::LoadedModel load_model(const ModelOptions& o) {
   set_compute_threads(threads);
 
   io::ModelLoadOptions load;
-  load.precision = o.precision == "fp32" ? DType::f32 : DType::f16;
+  load.precision = o.precision == "fp32" ? DType::f32 : o.precision == "bf16" ? DType::bf16 : DType::f16;
+  if (load.precision == DType::bf16 && compute_precision_for(DType::bf16) != ComputePrecision::bf16)
+    fmt::print(stderr, "simscore: --precision bf16: no native bf16 products here ({}); weights stay "
+               "bf16 and products run in fp32\n", bf16_support().description);
   if (!o.mode.empty()) load.mode = o.mode == "bi" ? ScoringMode::bi : ScoringMode::cross;
   if (o.max_length) load.max_length = o.max_length;
   io::LoadedModel model = io::load_model(resolve_model_dir(o.model), load);
@@ -82,6 +88,7 @@ io::LoadedModel load_model(const ModelOptions& o) {
     fmt::print(stderr, "tokenizer    {}\n", model.tokenizer_kind);
     fmt::print(stderr, "threads      {}\n", threads);
     fmt::print(stderr, "gemm kernel  {}; {}\n", gemm_kernel_name(), blas_kernel_note());
+    fmt::print(stderr, "bf16 products {}\n", bf16_support().description);
   }
   return model;
 }

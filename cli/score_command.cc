@@ -7,8 +7,8 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/input_options.h"
-#include "cli/model_options.h"
-#include "core/encoder/bert_encoder.h"
+#include "cli/score_output.h"
+#include "cli/scoring_session.h"
 #include "core/errors.h"
 #include "io/output_file.h"
 
@@ -18,67 +18,69 @@ namespace {
 struct ScoreOptions {
   InputOptions input;
   ModelOptions model;
-  std::string output = "-";
-  size_t window = 20000;
+  RunOptions run;
+  OutputOptions output;
 };
 
 int run_score(const ScoreOptions& o) {
-  io::LoadedModel model = load_model(o.model);
-  const BertEncoder encoder(model.config, model.weights);
-  PairScorer scorer(*model.tokenizer, encoder, model.scoring);
-
+  ScoringSession session(o.model, o.run);
   io::PairReader reader = open_pairs(o.input);
-  io::OutputFile out(o.output);
-  const bool skip = o.input.on_error == "skip";
-  size_t failed = 0;
-
-  std::vector<io::PairRow> rows(o.window);
-  std::vector<TextPair> pairs;
-  std::vector<bool> ok;
-  std::string text;
-  for (bool more = true; more;) {
-    // Read one window of rows, score the good ones, write every row in input order.
-    size_t count = 0;
-    while (count < rows.size() && (more = reader.next(rows[count]))) ++count;
-    pairs.clear();
-    ok.assign(count, true);
-    for (size_t i = 0; i < count; ++i) {
-      const std::string problem = row_problem(rows[i]);
-      if (problem.empty()) {
-        pairs.push_back({rows[i].text_a, rows[i].text_b});
-        continue;
-      }
-      if (!skip) throw InputError(reader.display_name(), rows[i].line, problem);
-      fmt::print(stderr, "{}:{}: skipped: {}\n", reader.display_name(), rows[i].line, problem);
-      ok[i] = false;
-      ++failed;
-    }
-    const std::vector<float> scores = scorer.score(pairs);
-    text.clear();
-    for (size_t i = 0, next = 0; i < count; ++i) {
-      if (ok[i]) fmt::format_to(std::back_inserter(text), "{:.6f}", scores[next++]);
-      text += '\n';
-    }
-    out.write(text);
-    out.flush();
-  }
-  out.commit();
-  if (failed) fmt::print(stderr, "{} rows skipped (their score fields are empty)\n", failed);
+  const auto counts = write_scores(reader, session, o.input, o.output, o.run.quiet);
+  if (!counts) return kInterrupted;
+  session.publish(session.report("score", reader.display_name(), *counts));
   return kSuccess;
 }
 
 }  // namespace
+
+std::optional<PairRunCounts> write_scores(io::PairReader& reader, ScoringSession& session,
+                                          const InputOptions& input, const OutputOptions& output,
+                                          bool quiet, const WindowSink& also,
+                                          const RowCheck& extra_check) {
+  if (output.resume && (output.path.empty() || output.path == "-"))
+    throw CLI::ValidationError("--resume", "needs -o FILE: it continues FILE.partial");
+  io::OutputFile out(output.path, output.resume);
+  const bool header = input.header;
+  PairRunOptions run = session.pair_run_options();
+  run.skip_bad_rows = input.on_error == "skip";
+  run.extra_check = extra_check;
+  run.skip_rows = out.resumed_lines() - (header && out.resumed_lines() ? 1 : 0);
+  if (out.resumed_lines() && !quiet)
+    fmt::print(stderr, "simscore: resuming after the {} rows already in {}.partial\n", run.skip_rows,
+               output.path);
+  if (header && !out.resumed_lines()) out.write(output_header(output, reader, input.columns.id.has_value()));
+
+  std::string text;
+  const auto write_window = [&](std::span<const io::PairRow> rows, std::span<const std::optional<float>> scores) {
+    text.clear();
+    format_rows(output, rows, scores, text);
+    out.write(text);
+    out.flush();
+    if (also) also(rows, scores);
+  };
+  try {
+    PairRunCounts counts = run_pairs(reader, session.scorer(), run, write_window);
+    out.commit();
+    return counts;
+  } catch (const Interrupted&) {
+    // Complete windows are written; keep them for --resume and say where they are.
+    out.keep_partial();
+    if (out.is_file())
+      fmt::print(stderr, "simscore: interrupted; the complete rows are in {}.partial (continue with --resume)\n",
+                 output.path);
+    else
+      fmt::print(stderr, "simscore: interrupted; every row written so far is complete\n");
+    return std::nullopt;
+  }
+}
 
 Run add_score_command(CLI::App& app) {
   auto options = std::make_shared<ScoreOptions>();
   CLI::App* command = app.add_subcommand("score", "Score sentence pairs: one score per input row, in order");
   add_input_options(*command, options->input);
   add_model_options(*command, options->model);
-  command->add_option("--output,-o", options->output,
-                      "Write scores here (renamed into place only when complete); default stdout");
-  command->add_option("--window", options->window,
-                      "Rows read, scored and written at a time (memory is bounded by it; default 20000)")
-      ->check(CLI::Range(size_t{1}, size_t{1} << 26));
+  add_run_options(*command, options->run);
+  add_output_options(*command, options->output, "Write the scores here instead of stdout");
   return [command, options] { return command->parsed() ? run_score(*options) : -1; };
 }
 

@@ -33,4 +33,10 @@ class ResourceError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The run was asked to stop (SIGINT/SIGTERM); raised between batches, never inside one.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
 }  // namespace simscore

@@ -149,7 +149,11 @@ BertWeightsLayout detect_bert_layout(const TensorSource& file) {
   BertWeightsLayout layout;
   layout.prefix = prefixes.front();
   layout.has_pooler = file.find(layout.prefix + "pooler.dense.weight") != nullptr;
-  layout.has_classifier = file.find("classifier.weight") != nullptr;
+  // RobertaForSequenceClassification's head (classifier.dense, tanh, classifier.out_proj on the
+  // first token) is BERT's pooler + classifier under other names; it is loaded into those slots.
+  layout.has_classifier = file.find("classifier.weight") != nullptr ||
+                          file.find("classifier.out_proj.weight") != nullptr;
+  if (file.find("classifier.dense.weight")) layout.has_pooler = true;
   return layout;
 }
 
@@ -183,8 +187,19 @@ EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> file,
     w.layers.push_back(std::move(layer));
   }
   if (with_heads) {
-    if (layout.has_pooler) w.pooler = load.linear("pooler.dense", h, h);
-    if (layout.has_classifier) {
+    const bool roberta_head = file->find("classifier.out_proj.weight") != nullptr;
+    if (roberta_head) {
+      load.set_prefix("");
+      w.pooler = load.linear("classifier.dense", h, h);
+      const TensorInfo* out_proj = file->find("classifier.out_proj.weight");
+      if (out_proj->shape.size() != 2)
+        throw ModelError(fmt::format("{}: classifier.out_proj.weight must be a matrix",
+                                     file->path().string()));
+      w.classifier = load.linear("classifier.out_proj", out_proj->shape[0], h);
+    } else if (layout.has_pooler) {
+      w.pooler = load.linear("pooler.dense", h, h);
+    }
+    if (layout.has_classifier && !roberta_head) {
       const TensorInfo* classifier = file->find("classifier.weight");
       if (classifier->shape.size() != 2)
         throw ModelError(fmt::format("{}: classifier.weight must be a matrix", file->path().string()));

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -107,15 +110,66 @@ SentenceTransformersModules read_modules(const fs::path& dir) {
   return st;
 }
 
+// Label names by index, from config.json's id2label (else label2id), else ModelScope's
+// configuration.json (top level or under "model"); empty when no file names them.
+std::vector<std::string> read_label_names(const fs::path& dir, size_t labels) {
+  std::vector<std::string> names(labels);
+  const auto from = [&](const json& j) {
+    bool found = false;
+    if (j.contains("id2label") && j["id2label"].is_object()) {
+      for (const auto& [id, name] : j["id2label"].items()) {
+        const size_t i = static_cast<size_t>(std::strtoul(id.c_str(), nullptr, 10));
+        if (i < labels && name.is_string()) names[i] = name.get<std::string>(), found = true;
+      }
+    } else if (j.contains("label2id") && j["label2id"].is_object()) {
+      for (const auto& [name, id] : j["label2id"].items())
+        if (id.is_number_integer() && id.get<int64_t>() >= 0 &&
+            static_cast<size_t>(id.get<int64_t>()) < labels)
+          names[id.get<size_t>()] = name, found = true;
+    }
+    return found;
+  };
+  if (from(read_json(dir / "config.json"))) return names;
+  const fs::path modelscope = dir / "configuration.json";
+  if (fs::exists(modelscope)) {
+    const json j = read_json(modelscope);
+    if (from(j) || (j.contains("model") && j["model"].is_object() && from(j["model"]))) return names;
+  }
+  return {};
+}
+
+// The label whose probability is the similarity score: the one a model's config names "1",
+// "similar", "相似", ... (LCQMC / ModelScope sentence-similarity spell it "1"); -1 when none is.
+int similar_label(const std::vector<std::string>& names) {
+  static const std::vector<std::string> kSimilar = {"1", "similar", "相似", "duplicate",
+                                                    "paraphrase", "same", "yes", "true"};
+  int found = -1;
+  for (size_t i = 0; i < names.size(); ++i) {
+    std::string lower = names[i];
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (std::find(kSimilar.begin(), kSimilar.end(), lower) == kSimilar.end()) continue;
+    if (found >= 0) return -1;  // two "similar" labels: ambiguous, fall back to the default
+    found = static_cast<int>(i);
+  }
+  return found;
+}
+
 }  // namespace
 
 EncoderConfig read_encoder_config(const fs::path& path) {
   const json j = read_json(path);
   EncoderConfig c;
   c.model_type = j.value("model_type", "bert");
-  if (c.model_type != "bert")
-    throw ModelError(fmt::format("{}: model_type \"{}\" is not supported (bert is)", path.string(),
-                                 c.model_type));
+  // ModelScope's StructBERT (SbertModel) is BERT's architecture under BERT's tensor names.
+  // RoBERTa / XLM-R: the same encoder, with position ids counted from pad_token_id + 1 (fairseq
+  // reserves the positions up to the padding index) and usually a single token type.
+  const bool roberta = c.model_type == "roberta" || c.model_type == "xlm-roberta";
+  if (c.model_type != "bert" && c.model_type != "structbert" && !roberta)
+    throw ModelError(fmt::format("{}: model_type \"{}\" is not supported (bert, structbert, "
+                                 "roberta, xlm-roberta are)",
+                                 path.string(), c.model_type));
+  if (roberta) c.position_offset = j.value("pad_token_id", 1) + 1;
   c.vocab_size = required<int>(j, "vocab_size", path);
   c.hidden_size = required<int>(j, "hidden_size", path);
   c.num_layers = required<int>(j, "num_hidden_layers", path);
@@ -130,7 +184,7 @@ EncoderConfig read_encoder_config(const fs::path& path) {
                                  path.string(), j["position_embedding_type"].get<std::string>()));
   if (c.hidden_size <= 0 || c.num_heads <= 0 || c.hidden_size % c.num_heads != 0 ||
       c.num_layers <= 0 || c.vocab_size <= 0 || c.intermediate_size <= 0 ||
-      c.max_position_embeddings <= 0 || c.type_vocab_size <= 0)
+      c.max_position_embeddings <= c.position_offset || c.type_vocab_size <= 0)
     throw ModelError(fmt::format("{}: inconsistent sizes (hidden_size {} must be a positive "
                                  "multiple of num_attention_heads {}, all sizes positive)",
                                  path.string(), c.hidden_size, c.num_heads));
@@ -196,6 +250,9 @@ LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
   s.pooling = st.pooling;
   s.normalize = st.normalize;
   m.tensor_layout = layout.has_classifier ? "BertForSequenceClassification" : "BertModel";
+  if (m.config.model_type == "structbert")
+    m.tensor_layout = layout.has_classifier ? "SbertForSequenceClassification (ModelScope StructBERT)"
+                                            : "SbertModel (ModelScope StructBERT)";
   if (st.present) m.tensor_layout += " (sentence-transformers export)";
   if (!layout.prefix.empty()) m.tensor_layout += fmt::format(" (prefix \"{}\")", layout.prefix);
 
@@ -206,6 +263,16 @@ LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
     if (labels > 2)
       throw ModelError(fmt::format("{}: the classifier has {} labels; scoring needs 1 or 2",
                                    weights_path.string(), labels));
+    if (labels == 2) {
+      const std::vector<std::string> names = read_label_names(dir, 2);
+      if (const int similar = similar_label(names); similar >= 0) {
+        s.positive_label = similar;
+        m.mode_source += fmt::format("; score = probability of label \"{}\" (index {})",
+                                     names[static_cast<size_t>(similar)], similar);
+      } else {
+        m.mode_source += "; score = probability of label index 1";
+      }
+    }
   }
 
   LoadedTokenizer tokenizer = load_tokenizer(dir);

@@ -7,7 +7,26 @@
 
 namespace simscore::io {
 
-OutputFile::OutputFile(const std::string& path) {
+namespace {
+
+// Cuts `path` after its last newline; returns the number of complete lines kept.
+size_t keep_complete_lines(const std::filesystem::path& path) {
+  std::FILE* in = std::fopen(path.c_str(), "rb");
+  if (!in) throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
+  size_t lines = 0;
+  uint64_t bytes = 0, complete = 0;
+  char buffer[1 << 16];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, in)) > 0;)
+    for (size_t i = 0; i < n; ++i)
+      if (++bytes, buffer[i] == '\n') ++lines, complete = bytes;
+  std::fclose(in);
+  std::filesystem::resize_file(path, complete);
+  return lines;
+}
+
+}  // namespace
+
+OutputFile::OutputFile(const std::string& path, bool resume) {
   if (path.empty() || path == "-") {
     stream_ = stdout;
     display_name_ = "<stdout>";
@@ -17,7 +36,8 @@ OutputFile::OutputFile(const std::string& path) {
   temp_path_ = final_path_;
   temp_path_ += ".partial";
   display_name_ = path;
-  stream_ = std::fopen(temp_path_.c_str(), "wb");
+  if (resume && std::filesystem::exists(temp_path_)) resumed_lines_ = keep_complete_lines(temp_path_);
+  stream_ = std::fopen(temp_path_.c_str(), resume ? "ab" : "wb");
   if (!stream_)
     throw std::system_error(errno, std::generic_category(), "cannot create " + temp_path_.string());
 }
@@ -26,10 +46,11 @@ OutputFile::~OutputFile() {
   if (stream_ == stdout) return;
   if (stream_) std::fclose(stream_);
   std::error_code ignored;
-  if (!committed_) std::filesystem::remove(temp_path_, ignored);
+  if (!committed_ && !kept_) std::filesystem::remove(temp_path_, ignored);
 }
 
 void OutputFile::fail(const char* what) const {
+  if (errno == EPIPE) throw BrokenPipe();
   throw std::system_error(errno, std::generic_category(),
                           std::string(what) + " " + (temp_path_.empty() ? display_name_ : temp_path_.string()));
 }
@@ -40,6 +61,13 @@ void OutputFile::write(std::string_view text) {
 
 void OutputFile::flush() {
   if (std::fflush(stream_) != 0) fail("cannot write");
+}
+
+void OutputFile::keep_partial() {
+  flush();
+  if (stream_ == stdout) return;
+  if (::fsync(fileno(stream_)) != 0) fail("cannot sync");
+  kept_ = true;
 }
 
 void OutputFile::commit() {

@@ -2,18 +2,29 @@
 // Where results go: stdout, or a file that is written under a temporary name and renamed into place
 // only when the run completes, so an interrupted run never leaves a file that looks complete.
 
+#include <cstddef>
 #include <cstdio>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace simscore::io {
 
+// The reader of our output went away (a closed pipe, e.g. `simscore score ... | head`): like other
+// Unix filters, the run ends quietly.
+class BrokenPipe : public std::runtime_error {
+ public:
+  BrokenPipe() : std::runtime_error("broken pipe") {}
+};
+
 class OutputFile {
  public:
-  // "-" or empty is stdout. Throws std::runtime_error naming the path when it cannot be created.
-  explicit OutputFile(const std::string& path);
-  ~OutputFile();  // without commit(): the temporary file is removed
+  // "-" or empty is stdout. Throws std::system_error naming the path when it cannot be created.
+  // With `resume`, an existing PATH.partial is kept: its last incomplete line (if any) is cut off
+  // and writing appends after its complete lines (see resumed_lines()).
+  explicit OutputFile(const std::string& path, bool resume = false);
+  ~OutputFile();  // without commit() or keep_partial(): the temporary file is removed
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
@@ -23,8 +34,13 @@ class OutputFile {
   void flush();
   // Flushes, syncs and renames the temporary file into place.
   void commit();
+  // Flushes and syncs what was written and leaves it as PATH.partial for a later --resume.
+  void keep_partial();
 
   const std::string& display_name() const { return display_name_; }
+  bool is_file() const { return stream_ != stdout; }
+  // Complete lines already in PATH.partial when opened with `resume`.
+  size_t resumed_lines() const { return resumed_lines_; }
 
  private:
   void fail(const char* what) const;
@@ -34,6 +50,8 @@ class OutputFile {
   std::filesystem::path temp_path_;
   std::string display_name_;
   bool committed_ = false;
+  bool kept_ = false;
+  size_t resumed_lines_ = 0;
 };
 
 }  // namespace simscore::io

@@ -146,6 +146,8 @@ class PairReader::ByteSource {
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
 
+  uint64_t raw_bytes() const { return raw_bytes_; }
+
   // Up to `capacity` bytes of decompressed input; 0 only at the end.
   size_t read(char* out, size_t capacity) {
     if (!gzip_) {
@@ -190,7 +192,10 @@ class PairReader::ByteSource {
   size_t read_fd(void* out, size_t capacity) {
     for (;;) {
       const ssize_t n = ::read(fd_, out, capacity);
-      if (n > 0) return static_cast<size_t>(n);
+      if (n > 0) {
+        raw_bytes_ += static_cast<uint64_t>(n);
+        return static_cast<size_t>(n);
+      }
       if (n == 0) {
         raw_done_ = true;
         return 0;
@@ -210,6 +215,7 @@ class PairReader::ByteSource {
 
   int fd_;
   bool owns_fd_;
+  uint64_t raw_bytes_ = 0;  // read from fd_ so far (compressed bytes for gzip)
   std::vector<unsigned char> in_;  // raw bytes read ahead; [in_begin_, in_end_) unread
   size_t in_begin_ = 0, in_end_ = 0;
   bool raw_done_ = false;
@@ -232,6 +238,8 @@ PairReader::PairReader(std::string path, PairReaderOptions options)
       throw InputError(display_name_, 0, "cannot open: is a directory");
     }
   }
+  if (struct stat info; fstat(fd, &info) == 0 && S_ISREG(info.st_mode))
+    size_bytes_ = static_cast<uint64_t>(info.st_size);
   try {
     source_ = std::make_unique<ByteSource>(fd, path != "-", ends_with(path, ".gz"));
   } catch (const StreamError& error) {
@@ -455,6 +463,8 @@ PairReader::Column PairReader::resolve(const std::string& spec, const char* role
   column.index = static_cast<size_t>(found - header_.begin());
   return column;
 }
+
+uint64_t PairReader::bytes_read() const { return source_->raw_bytes(); }
 
 bool PairReader::next(PairRow& row) {
   if (pending_) {

@@ -83,6 +83,10 @@ class PairReader {
   // when it is an object (read ahead by the constructor). Otherwise empty.
   const std::vector<std::string>& header() const { return header_; }
   const std::string& display_name() const { return display_name_; }  // the path, or "<stdin>"
+  // Progress: bytes taken from the file so far (compressed bytes for gzip), and the file's size
+  // when it is a regular file (stdin redirected from a file included).
+  uint64_t bytes_read() const;
+  std::optional<uint64_t> size_bytes() const { return size_bytes_; }
 
  private:
   class ByteSource;
@@ -110,6 +114,7 @@ class PairReader {
 
   std::string display_name_;
   PairReaderOptions options_;
+  std::optional<uint64_t> size_bytes_;
   std::unique_ptr<ByteSource> source_;
   std::vector<char> buffer_;  // decompressed input; [begin_, end_) is not yet consumed
   size_t begin_ = 0;

@@ -6,6 +6,7 @@
 
 #include "core/errors.h"
 #include "io/safetensors.h"
+#include "io/torch_checkpoint.h"
 
 namespace simscore::io {
 namespace {
@@ -55,13 +56,14 @@ std::shared_ptr<const TensorSource> open_weights(const std::filesystem::path& di
   const auto path = dir / "model.safetensors";
   if (std::filesystem::exists(path))
     return std::make_shared<SafetensorsSource>(SafetensorsFile::open(path));
-  std::string hint;
+  // ModelScope and older HuggingFace exports ship only a torch.save checkpoint.
   if (std::filesystem::exists(dir / "pytorch_model.bin"))
-    hint = " (pytorch_model.bin found: PyTorch checkpoints are not read yet; save the model with "
-           "safe_serialization=True)";
-  else if (std::filesystem::exists(dir / "model.safetensors.index.json"))
+    return open_torch_checkpoint(dir / "pytorch_model.bin");
+  std::string hint;
+  if (std::filesystem::exists(dir / "model.safetensors.index.json"))
     hint = " (sharded safetensors are not supported)";
-  throw ModelError(fmt::format("{}: missing{}", path.string(), hint));
+  throw ModelError(fmt::format("{}: missing, and there is no pytorch_model.bin either{}",
+                               path.string(), hint));
 }
 
 }  // namespace simscore::io

@@ -38,8 +38,8 @@ class TensorSource {
 // The storage DType of a tensor, or ModelError naming the source and tensor for other dtypes.
 DType float_dtype(const TensorSource& source, const TensorInfo& tensor);
 
-// Opens the weights of a model directory: model.safetensors (ModelError when missing, with a hint
-// about other formats found).
+// Opens the weights of a model directory: model.safetensors, else pytorch_model.bin (ModelError when
+// neither is there, with a hint about other formats found).
 std::shared_ptr<const TensorSource> open_weights(const std::filesystem::path& model_dir);
 
 }  // namespace simscore::io

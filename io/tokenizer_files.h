@@ -1,6 +1,8 @@
 #pragma once
-// Builds a Tokenizer from the files a HuggingFace model directory ships: tokenizer.json when
-// present, else vocab.txt with tokenizer_config.json (what transformers' BertTokenizerFast does).
+// Builds a Tokenizer from the files a HuggingFace model directory ships: tokenizer.json (WordPiece
+// or Unigram) when present, else vocab.txt with tokenizer_config.json (what transformers'
+// BertTokenizerFast does), else sentencepiece.bpe.model / spiece.model, read as transformers'
+// XLMRobertaTokenizer reads them.
 // As in transformers, a tokenizer_config.json naming the BertTokenizer class sets the normalizer
 // flags (do_lower_case, strip_accents, tokenize_chinese_chars) even when tokenizer.json is used.
 
@@ -17,7 +19,7 @@ namespace simscore::io {
 struct LoadedTokenizer {
   std::unique_ptr<Tokenizer> tokenizer;
   std::optional<size_t> model_max_length;  // from tokenizer_config.json, when it sets a real one
-  std::string kind;                        // "wordpiece"
+  std::string kind;                        // "wordpiece" or "sentencepiece"
   std::filesystem::path source;            // the file the vocabulary came from
 };
 

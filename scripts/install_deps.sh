@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libeigen3-dev libopenblas-openmp-dev libsentencepiece-dev libicu-dev zlib1g-dev
-  libcli11-dev libfmt-dev nlohmann-json3-dev
+  libeigen3-dev libopenblas-openmp-dev libsentencepiece-dev libicu-dev zlib1g-dev libminizip-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libdnnl-dev libbenchmark-dev
   python3 python3-pip python3-venv
 )
 test_packages=(libgtest-dev)

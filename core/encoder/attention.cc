@@ -15,7 +15,7 @@ using HeadOut = Eigen::Map<Matrix, 0, Eigen::OuterStride<>>;
 }  // namespace
 
 void self_attention(const TokenBatch& batch, int heads, int head_dim, const float* query,
-                    const float* key, const float* value, float* context, float* scores) {
+                    const float* key, const float* value, int stride, float* context, float* scores) {
   const int hidden = heads * head_dim;
   const int max_length = batch.max_length();
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
@@ -26,11 +26,12 @@ void self_attention(const TokenBatch& batch, int heads, int head_dim, const floa
     const size_t s = static_cast<size_t>(task / heads);
     const int h = task % heads;
     const int length = batch.lengths[s];
-    const size_t first = batch.offsets[s] * hidden + static_cast<size_t>(h) * head_dim;
-    const Eigen::OuterStride<> stride(hidden);
-    const HeadView q(query + first, length, head_dim, stride);
-    const HeadView k(key + first, length, head_dim, stride);
-    const HeadView v(value + first, length, head_dim, stride);
+    const size_t column = static_cast<size_t>(h) * head_dim;
+    const size_t first = batch.offsets[s] * stride + column;
+    const Eigen::OuterStride<> in_stride(stride);
+    const HeadView q(query + first, length, head_dim, in_stride);
+    const HeadView k(key + first, length, head_dim, in_stride);
+    const HeadView v(value + first, length, head_dim, in_stride);
     Eigen::Map<Matrix> p(scores + static_cast<size_t>(omp_get_thread_num()) * max_length * max_length,
                          length, length);
 
@@ -40,7 +41,9 @@ void self_attention(const TokenBatch& batch, int heads, int head_dim, const floa
       row = (row - row.maxCoeff()).exp();
       row /= row.sum();
     }
-    HeadOut(context + first, length, head_dim, stride).noalias() = p * v;
+    HeadOut(context + batch.offsets[s] * hidden + column, length, head_dim,
+            Eigen::OuterStride<>(hidden))
+        .noalias() = p * v;
   }
 }
 

@@ -1,5 +1,8 @@
 #include "core/encoder/bert_encoder.h"
 
+#include <dnnl.h>
+
+#include <chrono>
 #include <utility>
 
 #include "core/encoder/attention.h"
@@ -18,10 +21,65 @@ void add_embedding_row(const TensorView& table, int64_t row, int cols, float* ou
   for (int c = 0; c < cols; ++c) out[c] += tmp[c];
 }
 
+// Adds the seconds since construction (or the last lap) to a counter.
+class Stopwatch {
+ public:
+  void lap(double& into) {
+    const auto now = std::chrono::steady_clock::now();
+    into += std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 }  // namespace
 
 BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weights)
-    : config_(config), weights_(weights) {}
+    : config_(config), weights_(weights) {
+  precision_ = compute_precision_for(weights.storage);
+  packed_ = gemm_backend() == GemmBackend::onednn;
+  const char* precision_words = precision_ == ComputePrecision::bf16
+                                    ? "bf16 inputs and weights, fp32 accumulation"
+                                    : "fp32";
+  if (!packed_) {
+    kernel_description_ = openblas_kernel_name() + ", fp32";
+    if (weights.storage != DType::f32)
+      kernel_description_ += " (weights widened from " + std::string(dtype_name(weights.storage)) +
+                             " before each product)";
+    return;
+  }
+  const DType between = precision_ == ComputePrecision::bf16 ? DType::bf16 : DType::f32;
+  layers_.reserve(weights.layers.size());
+  for (const EncoderLayerWeights& l : weights.layers) {
+    const Linear* qkv[] = {&l.query, &l.key, &l.value};
+    const Linear* attention_output[] = {&l.attention_output};
+    const Linear* intermediate[] = {&l.intermediate};
+    const Linear* output[] = {&l.output};
+    layers_.push_back({PackedLinear(qkv, precision_),
+                       PackedLinear(attention_output, precision_),
+                       PackedLinear(intermediate, precision_, config.activation, between),
+                       PackedLinear(output, precision_)});
+  }
+  const dnnl_version_t* v = dnnl_version();
+  kernel_description_ = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                        std::to_string(v->patch) + " matmul " +
+                        (layers_.empty() ? std::string("-") : layers_[0].intermediate.kernel_name()) +
+                        ", prepacked, " + precision_words;
+  if (weights.storage == DType::bf16 && precision_ != ComputePrecision::bf16)
+    kernel_description_ += " (bf16 weights widened to fp32: no native bf16 products here, " +
+                           bf16_support().description + ")";
+  else if (precision_ == ComputePrecision::bf16)
+    kernel_description_ += " (" + bf16_support().description + ")";
+}
+
+size_t BertEncoder::packed_bytes() const {
+  size_t total = 0;
+  for (const PackedLayer& l : layers_)
+    total += l.qkv.bytes() + l.attention_output.bytes() + l.intermediate.bytes() + l.output.bytes();
+  return total;
+}
 
 void BertEncoder::embed(const TokenBatch& batch, float* out) const {
   const int h = config_.hidden_size;
@@ -46,41 +104,112 @@ void BertEncoder::embed(const TokenBatch& batch, float* out) const {
 }
 
 const float* BertEncoder::forward(const TokenBatch& batch, Workspace& workspace) const {
+  const auto layout = ActivationLayout::plan(config_, weights_, batch.tokens(),
+                                             static_cast<size_t>(batch.max_length()), compute_threads());
+  float* arena = workspace.prepare(layout);
+  Stopwatch clock;
+  embed(batch, arena + layout.hidden);
+  clock.lap(timings_.other_seconds);
+  if (packed_)
+    forward_packed(batch, layout, arena);
+  else
+    forward_openblas(batch, layout, arena);
+  const double t = static_cast<double>(batch.tokens());
+  const double h = config_.hidden_size, ffn = config_.intermediate_size;
+  timings_.matmul_flops += config_.num_layers * 2.0 * t * (4.0 * h * h + 2.0 * h * ffn);
+  timings_.tokens += batch.tokens();
+  timings_.batches += 1;
+  // Both paths leave the last hidden states where they started, in layout.hidden (an even number
+  // of swaps per layer).
+  return arena + layout.hidden;
+}
+
+void BertEncoder::forward_packed(const TokenBatch& batch, const ActivationLayout& layout,
+                                 float* arena) const {
+  const int tokens = static_cast<int>(batch.tokens());
+  const int h = config_.hidden_size;
+  const float eps = config_.layer_norm_eps;
+  const bool bf16 = precision_ == ComputePrecision::bf16;
+  float* hidden = arena + layout.hidden;
+  float* spare = arena + layout.spare;
+  float* qkv = arena + layout.qkv;
+  float* context = arena + layout.context;
+  void* intermediate = arena + layout.intermediate;
+  void* rounded = arena + layout.bf16_input;
+  // The input of a product as that product reads it: the fp32 buffer, or its bf16 rounding.
+  auto product_input = [&](const float* x) -> const void* {
+    if (!bf16) return x;
+    convert_rows_to_bf16(x, static_cast<size_t>(tokens), static_cast<size_t>(h), rounded);
+    return rounded;
+  };
+
+  Stopwatch clock;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const PackedLayer& packed = layers_[i];
+    const EncoderLayerWeights& layer = weights_.layers[i];
+    const void* x = product_input(hidden);
+    clock.lap(timings_.other_seconds);
+    packed.qkv(x, tokens, qkv);
+    clock.lap(timings_.matmul_seconds);
+    self_attention(batch, config_.num_heads, config_.head_dim(), qkv, qkv + h, qkv + 2 * h, 3 * h,
+                   context, arena + layout.scores);
+    clock.lap(timings_.attention_seconds);
+    x = product_input(context);
+    clock.lap(timings_.other_seconds);
+    packed.attention_output(x, tokens, spare);
+    clock.lap(timings_.matmul_seconds);
+    // spare = LayerNorm(context W_o + b_o + hidden); the bias was added in the product.
+    add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.attention_norm, eps);
+    std::swap(hidden, spare);
+    x = product_input(hidden);
+    clock.lap(timings_.other_seconds);
+    packed.intermediate(x, tokens, intermediate);  // bias and GELU fused, fp32 before rounding
+    packed.output(intermediate, tokens, spare);
+    clock.lap(timings_.matmul_seconds);
+    add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
+    std::swap(hidden, spare);
+    clock.lap(timings_.other_seconds);
+  }
+}
+
+void BertEncoder::forward_openblas(const TokenBatch& batch, const ActivationLayout& layout,
+                                   float* arena) const {
   const int tokens = static_cast<int>(batch.tokens());
   const int h = config_.hidden_size;
   const int ffn = config_.intermediate_size;
   const float eps = config_.layer_norm_eps;
-  const auto layout = ActivationLayout::plan(config_, weights_, batch.tokens(),
-                                             static_cast<size_t>(batch.max_length()), compute_threads());
-  float* arena = workspace.prepare(layout);
   float* hidden = arena + layout.hidden;
   float* spare = arena + layout.spare;
+  float* qkv = arena + layout.qkv;
+  float* context = arena + layout.context;
+  float* intermediate = arena + layout.intermediate;
   float* scratch = arena + layout.weight_scratch;
 
-  embed(batch, hidden);
+  Stopwatch clock;
   for (const EncoderLayerWeights& layer : weights_.layers) {
-    float* q = arena + layout.query;
-    float* k = arena + layout.key;
-    float* v = arena + layout.value;
-    float* context = arena + layout.context;
-    linear(hidden, tokens, layer.query, q, scratch);
-    linear(hidden, tokens, layer.key, k, scratch);
-    linear(hidden, tokens, layer.value, v, scratch);
-    self_attention(batch, config_.num_heads, config_.head_dim(), q, k, v, context,
-                   arena + layout.scores);
+    linear(hidden, tokens, layer.query, qkv, scratch, 3 * h);
+    linear(hidden, tokens, layer.key, qkv + h, scratch, 3 * h);
+    linear(hidden, tokens, layer.value, qkv + 2 * h, scratch, 3 * h);
+    clock.lap(timings_.matmul_seconds);
+    self_attention(batch, config_.num_heads, config_.head_dim(), qkv, qkv + h, qkv + 2 * h, 3 * h,
+                   context, arena + layout.scores);
+    clock.lap(timings_.attention_seconds);
     // spare = LayerNorm(context W_o + b_o + hidden)
     linear(context, tokens, layer.attention_output, spare, scratch);
+    clock.lap(timings_.matmul_seconds);
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.attention_norm, eps);
     std::swap(hidden, spare);
-
-    float* intermediate = arena + layout.intermediate;
+    clock.lap(timings_.other_seconds);
     linear(hidden, tokens, layer.intermediate, intermediate, scratch);
+    clock.lap(timings_.matmul_seconds);
     add_bias_activation(intermediate, nullptr, tokens, ffn, config_.activation);
+    clock.lap(timings_.other_seconds);
     linear(intermediate, tokens, layer.output, spare, scratch);
+    clock.lap(timings_.matmul_seconds);
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
     std::swap(hidden, spare);
+    clock.lap(timings_.other_seconds);
   }
-  return hidden;
 }
 
 }  // namespace simscore

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/ops/gemm.h"
+#include "core/ops/packed_linear.h"
 
 namespace simscore {
 
@@ -17,19 +18,23 @@ ActivationLayout ActivationLayout::plan(const EncoderConfig& config, const Encod
     at += (floats + 15) / 16 * 16;  // whole cache lines per buffer
     return start;
   };
+  const bool bf16 = compute_precision_for(weights.storage) == ComputePrecision::bf16;
+  const bool packed = gemm_backend() == GemmBackend::onednn;
+  auto halves = [](size_t elements) { return (elements + 1) / 2; };
   l.hidden = take(tokens * h);
   l.spare = take(tokens * h);
-  l.query = take(tokens * h);
-  l.key = take(tokens * h);
-  l.value = take(tokens * h);
+  l.qkv = take(tokens * 3 * h);
   l.context = take(tokens * h);
-  l.intermediate = take(tokens * ffn);
+  l.intermediate = take(bf16 ? halves(tokens * ffn) : tokens * ffn);
+  l.bf16_input = take(bf16 ? halves(tokens * h) : 0);
   l.scores = take(static_cast<size_t>(threads) * max_length * max_length);
+  // Prepacked encoder layers need no scratch; only `linear` (fallback backend, heads) widens.
   size_t scratch = 0;
-  for (const auto& layer : weights.layers)
-    for (const Linear* lin : {&layer.query, &layer.key, &layer.value, &layer.attention_output,
-                              &layer.intermediate, &layer.output})
-      scratch = std::max(scratch, linear_scratch_floats(*lin));
+  if (!packed)
+    for (const auto& layer : weights.layers)
+      for (const Linear* lin : {&layer.query, &layer.key, &layer.value, &layer.attention_output,
+                                &layer.intermediate, &layer.output})
+        scratch = std::max(scratch, linear_scratch_floats(*lin));
   if (weights.pooler) scratch = std::max(scratch, linear_scratch_floats(*weights.pooler));
   if (weights.classifier) scratch = std::max(scratch, linear_scratch_floats(*weights.classifier));
   l.weight_scratch = take(scratch);

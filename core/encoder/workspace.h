@@ -11,14 +11,21 @@
 namespace simscore {
 
 // The buffers of one forward pass over `tokens` packed tokens whose longest sequence is `max_length`.
+// Offsets and the total are in floats; bf16 buffers take half a float per element.
 struct ActivationLayout {
   size_t hidden = 0;         // [tokens, H]  layer input / output
   size_t spare = 0;          // [tokens, H]  the other half of the residual ping-pong
-  size_t query = 0, key = 0, value = 0, context = 0;  // [tokens, H] each
-  size_t intermediate = 0;   // [tokens, FFN]
+  size_t qkv = 0;            // [tokens, 3H] query | key | value, one fused product
+  size_t context = 0;        // [tokens, H]
+  size_t intermediate = 0;   // [tokens, FFN], fp32 or (bf16 compute) bf16
+  size_t bf16_input = 0;     // [tokens, H] bf16 copy of a product's input (bf16 compute only)
   size_t scores = 0;         // [threads, max_length, max_length] attention probabilities
-  size_t weight_scratch = 0; // the largest matrix widened to fp32 (0 for fp32 weights)
+  size_t weight_scratch = 0; // the largest matrix widened to fp32 by `linear` (OpenBLAS backend,
+                             // scoring heads; 0 for fp32 weights)
   size_t total = 0;          // floats
+
+  // Exact for the encoder this process would build for `weights` (backend and compute precision
+  // as gemm_backend() and compute_precision_for(weights.storage) say now).
 
   static ActivationLayout plan(const EncoderConfig& config, const EncoderWeights& weights,
                                size_t tokens, size_t max_length, int threads);

@@ -6,6 +6,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/errors.h"
 #include "core/ops/gemm.h"
 #include "core/scoring/batching.h"
 
@@ -55,6 +56,7 @@ void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& cons
 
   TokenBatch batch;
   for (const auto& indices : batches) {
+    if (options_.should_stop && options_.should_stop()) throw Interrupted();
     batch.clear();
     for (uint32_t i : indices) batch.add(inputs[i]);
     const auto start = std::chrono::steady_clock::now();
@@ -64,6 +66,8 @@ void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& cons
     stats_.batches += 1;
     stats_.sequences += batch.sequences();
     stats_.tokens += batch.tokens();
+    stats_.padded_tokens += batch.sequences() * static_cast<size_t>(batch.max_length());
+    stats_.longest_batch_tokens = std::max(stats_.longest_batch_tokens, batch.tokens());
   }
 }
 

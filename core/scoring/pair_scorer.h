@@ -3,6 +3,7 @@
 // cosine (bi-encoder) or run the classifier head on the pair (cross-encoder). Scores come back in
 // input order.
 
+#include <functional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -25,12 +26,16 @@ struct ScoringOptions {
   bool longest_first = false;
   // Cross-encoders with two or more labels: the label whose softmax probability is the score.
   int positive_label = 1;
+  // Asked before every batch; when it returns true, scoring throws Interrupted.
+  std::function<bool()> should_stop;
 };
 
 struct ScoringStats {
   size_t batches = 0;
   size_t sequences = 0;        // inputs the encoder ran on
   size_t tokens = 0;           // real tokens the encoder ran on
+  size_t padded_tokens = 0;    // what a padding batcher would have run on: sequences x longest
+  size_t longest_batch_tokens = 0;
   size_t encodings_saved = 0;  // bi-encoder: texts that repeat within a call, encoded once
   double tokenize_seconds = 0;
   double encode_seconds = 0;
@@ -53,6 +58,7 @@ class PairScorer {
   const ScoringOptions& options() const { return options_; }
   const ScoringStats& stats() const { return stats_; }
   const Workspace& workspace() const { return workspace_; }
+  void set_max_batch_tokens(size_t tokens) { options_.max_batch_tokens = tokens; }
 
  private:
   std::vector<float> score_bi(std::span<const TextPair> pairs);

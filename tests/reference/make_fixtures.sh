@@ -12,6 +12,8 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 if [[ -d $shared ]]; then
   "$python" "$here/make_model_fixtures.py" --shared "$shared" --out "$out"
   "$python" "$here/make_tokenizer_fixtures.py" --shared "$shared" --out "$out"
+  "$python" "$here/make_sentencepiece_fixtures.py" --shared "$shared" --out "$out"
+  "$python" "$here/make_structbert_fixtures.py" --shared "$shared" --out "$out"
 else
   echo "make_fixtures: $shared is absent: the model and tokenizer fixtures, made from its data," \
        "are skipped, and so are the tests that use them"

@@ -1,0 +1,162 @@
+// Micro-benchmarks of the encoder's kernels (Google Benchmark): the matrix products on every
+// backend and precision at the shapes of the workloads, attention, LayerNorm and GELU.
+// GFLOP/s counters are useful operations per second (2 m n k for a product). Compare within one run:
+// the host clock drifts.
+//
+//   build/bench/kernels_bench --benchmark_filter=Matmul --benchmark_repetitions=3
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "core/encoder/attention.h"
+#include "core/encoder/token_batch.h"
+#include "core/ops/activation.h"
+#include "core/ops/convert.h"
+#include "core/ops/gemm.h"
+#include "core/ops/layer_norm.h"
+#include "core/ops/packed_linear.h"
+
+namespace simscore {
+namespace {
+
+std::vector<float> random_floats(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<float> v(n);
+  for (float& x : v) x = u(rng);
+  return v;
+}
+
+struct Layer {
+  std::vector<float> f32;
+  std::vector<uint16_t> half;
+  Linear linear;
+};
+
+Layer make_layer(int out, int in, DType storage) {
+  Layer l;
+  l.f32 = random_floats(static_cast<size_t>(out) * in, 1);
+  const void* data = l.f32.data();
+  if (storage != DType::f32) {
+    l.half.resize(l.f32.size());
+    convert_from_f32(l.f32.data(), storage, l.half.data(), l.f32.size());
+    data = l.half.data();
+  }
+  l.linear.weight = {storage, {out, in}, data};
+  l.linear.bias = random_floats(static_cast<size_t>(out), 2);
+  return l;
+}
+
+void set_flops(benchmark::State& state, double per_iteration) {
+  state.counters["GFLOP/s"] = benchmark::Counter(per_iteration * 1e-9 * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+}
+
+// Args: rows (tokens), out, in.
+void MatmulOpenBlas(benchmark::State& state, DType storage) {
+  const int rows = static_cast<int>(state.range(0)), out = static_cast<int>(state.range(1)),
+            in = static_cast<int>(state.range(2));
+  const Layer l = make_layer(out, in, storage);
+  const auto x = random_floats(static_cast<size_t>(rows) * in, 3);
+  std::vector<float> y(static_cast<size_t>(rows) * out), scratch(linear_scratch_floats(l.linear));
+  for (auto _ : state) {
+    linear(x.data(), rows, l.linear, y.data(), scratch.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_flops(state, 2.0 * rows * out * in);
+  state.SetLabel(openblas_kernel_name());
+}
+
+void MatmulOneDnn(benchmark::State& state, ComputePrecision precision, bool gelu) {
+  if (precision == ComputePrecision::bf16 && !bf16_support().available) {
+    state.SkipWithError("no native bf16 products on this CPU");
+    return;
+  }
+  const int rows = static_cast<int>(state.range(0)), out = static_cast<int>(state.range(1)),
+            in = static_cast<int>(state.range(2));
+  const Layer l = make_layer(out, in, DType::f16);
+  const Linear* layers[] = {&l.linear};
+  const PackedLinear packed(layers, precision, gelu ? std::optional(Activation::gelu_erf) : std::nullopt);
+  const auto x = random_floats(static_cast<size_t>(rows) * in, 3);
+  std::vector<uint16_t> x_bf16(x.size());
+  convert_rows_to_bf16(x.data(), rows, in, x_bf16.data());
+  const void* input = precision == ComputePrecision::bf16 ? static_cast<const void*>(x_bf16.data())
+                                                          : static_cast<const void*>(x.data());
+  std::vector<float> y(static_cast<size_t>(rows) * out);
+  for (auto _ : state) {
+    packed(input, rows, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_flops(state, 2.0 * rows * out * in);
+  state.SetLabel(packed.kernel_name());
+}
+
+// The shapes of one layer of the workloads at 512 tokens (32 sequences of 16): fused QKV,
+// attention output, FFN in, FFN out; bert-base (H 768) and StructBERT-large (H 1024); MiniLM (384).
+void Shapes(benchmark::internal::Benchmark* b) {
+  for (int h : {384, 768, 1024}) {
+    const int ffn = 4 * h;
+    for (auto [out, in] : {std::pair{3 * h, h}, {h, h}, {ffn, h}, {h, ffn}}) b->Args({512, out, in});
+  }
+  b->Args({2048, 3072, 768});
+  b->Args({16, 3072, 768});
+  b->UseRealTime();
+}
+
+BENCHMARK_CAPTURE(MatmulOpenBlas, f32, DType::f32)->Apply(Shapes);
+BENCHMARK_CAPTURE(MatmulOpenBlas, f16_widened_per_call, DType::f16)->Apply(Shapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked, ComputePrecision::f32, false)->Apply(Shapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked, ComputePrecision::bf16, false)->Apply(Shapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked_gelu, ComputePrecision::f32, true)->Args({512, 3072, 768})->UseRealTime();
+BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked_gelu, ComputePrecision::bf16, true)->Args({512, 3072, 768})->UseRealTime();
+
+// Args: sequence length, heads (head_dim 64), 32 sequences.
+void Attention(benchmark::State& state) {
+  const int length = static_cast<int>(state.range(0)), heads = static_cast<int>(state.range(1));
+  const int head_dim = 64, hidden = heads * head_dim, sequences = 32;
+  TokenBatch batch;
+  for (int s = 0; s < sequences; ++s) batch.add({std::vector<int32_t>(length, 1), std::vector<int32_t>(length, 0)});
+  const size_t tokens = batch.tokens();
+  const auto qkv = random_floats(tokens * 3 * hidden, 5);
+  std::vector<float> context(tokens * hidden),
+      scores(static_cast<size_t>(compute_threads()) * length * length);
+  for (auto _ : state) {
+    self_attention(batch, heads, head_dim, qkv.data(), qkv.data() + hidden, qkv.data() + 2 * hidden,
+                   3 * hidden, context.data(), scores.data());
+    benchmark::DoNotOptimize(context.data());
+  }
+  set_flops(state, 4.0 * sequences * length * length * hidden);
+}
+BENCHMARK(Attention)->Args({16, 12})->Args({64, 12})->Args({128, 12})->Args({16, 16})->UseRealTime();
+
+void LayerNormResidual(benchmark::State& state) {
+  const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1));
+  auto x = random_floats(static_cast<size_t>(rows) * cols, 6);
+  const auto residual = random_floats(x.size(), 7);
+  const LayerNormWeights norm{random_floats(static_cast<size_t>(cols), 8), random_floats(static_cast<size_t>(cols), 9)};
+  for (auto _ : state) {
+    add_bias_residual_layer_norm(x.data(), nullptr, residual.data(), rows, cols, norm, 1e-12f);
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * rows * cols * 12);
+}
+BENCHMARK(LayerNormResidual)->Args({512, 768})->UseRealTime();
+
+void BiasGeluUnfused(benchmark::State& state) {
+  const int rows = static_cast<int>(state.range(0)), cols = static_cast<int>(state.range(1));
+  auto x = random_floats(static_cast<size_t>(rows) * cols, 10);
+  const auto bias = random_floats(static_cast<size_t>(cols), 11);
+  for (auto _ : state) {
+    add_bias_activation(x.data(), bias.data(), rows, cols, Activation::gelu_erf);
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * rows * cols * 8);
+}
+BENCHMARK(BiasGeluUnfused)->Args({512, 3072})->UseRealTime();
+
+}  // namespace
+}  // namespace simscore
+
+BENCHMARK_MAIN();

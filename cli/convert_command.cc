@@ -1,0 +1,170 @@
+// simscore convert: rewrites a model directory with half-precision weights in model.safetensors, so
+// later runs map them in place instead of converting a PyTorch or fp32 checkpoint on every start.
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/model_options.h"
+#include "core/errors.h"
+#include "core/ops/convert.h"
+#include "io/model_dir.h"
+#include "io/safetensors.h"
+#include "io/tensor_source.h"
+
+namespace simscore::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ConvertOptions {
+  std::string model;
+  std::string precision = "fp16";
+  std::string output;
+};
+
+// The order the safetensors reference implementation writes: larger dtypes first (so every tensor
+// starts aligned for its type once the header is padded to 8), then by name.
+int dtype_rank(const std::string& dtype) {
+  static const std::vector<std::string> kOrder = {"BOOL", "U8",  "I8",  "F8_E5M2", "F8_E4M3",
+                                                  "I16",  "U16", "F16", "BF16",    "I32",
+                                                  "U32",  "F32", "F64", "I64",     "U64"};
+  const auto it = std::find(kOrder.begin(), kOrder.end(), dtype);
+  return it == kOrder.end() ? -1 : static_cast<int>(it - kOrder.begin());
+}
+
+// Files that hold weights in some format; everything else (config, tokenizer, sentence-transformers
+// modules, ModelScope's configuration.json) is copied as it is.
+bool is_weights_file(const fs::path& path) {
+  const std::string name = path.filename().string();
+  for (const char* ext : {".bin", ".safetensors", ".pt", ".pth", ".ckpt", ".h5", ".msgpack", ".ot",
+                          ".onnx"})
+    if (name.ends_with(ext)) return true;
+  return name.ends_with(".index.json");
+}
+
+struct ConvertedTensor {
+  io::SafetensorsTensor entry;
+  std::unique_ptr<std::byte[]> bytes;
+};
+
+// Matrices go to `target`; vectors (biases, LayerNorm) keep their dtype, as loading keeps them in
+// fp32 anyway, so the converted directory scores exactly as the original does at that precision.
+ConvertedTensor convert_tensor(const io::TensorSource& source, const io::TensorInfo& t, DType target) {
+  size_t n = 1;
+  for (int64_t d : t.shape) n *= static_cast<size_t>(d);
+  ConvertedTensor out;
+  out.entry.name = t.name;
+  out.entry.shape = t.shape;
+  const bool is_float = t.dtype == "F32" || t.dtype == "F16" || t.dtype == "BF16";
+  if (!is_float || t.shape.size() < 2) {
+    const size_t element = io::safetensors_dtype_size(t.dtype);
+    if (element == 0)
+      throw ModelError(fmt::format("{}: tensor {} has dtype {}, which safetensors cannot hold",
+                                   source.path().string(), t.name, t.dtype));
+    out.bytes.reset(new std::byte[n * element]);
+    if (n) source.read(t, 0, n, out.bytes.get());
+    out.entry.dtype = t.dtype;
+    out.entry.data = {out.bytes.get(), n * element};
+    return out;
+  }
+  const DType from = io::float_dtype(source, t);
+  out.bytes.reset(new std::byte[n * dtype_size(target)]);
+  constexpr size_t kChunk = 1 << 18;
+  std::vector<std::byte> raw(std::min(n, kChunk) * dtype_size(from));
+  std::vector<float> floats(std::min(n, kChunk));
+  for (size_t first = 0; first < n; first += kChunk) {
+    const size_t count = std::min(kChunk, n - first);
+    source.read(t, first, count, raw.data());
+    convert_to_f32(raw.data(), from, floats.data(), count);
+    for (size_t i = 0; i < count; ++i)
+      if (!std::isfinite(floats[i]) || (target == DType::f16 && std::fabs(floats[i]) >= 65520.f))
+        throw ModelError(fmt::format(
+            "{}: tensor {} holds {} at element {}, which {} cannot represent{}",
+            source.path().string(), t.name, floats[i], first + i, dtype_name(target),
+            target == DType::f16 ? "; convert to bf16 instead" : ""));
+    convert_from_f32(floats.data(), target, out.bytes.get() + first * dtype_size(target), count);
+  }
+  out.entry.dtype = target == DType::f16 ? "F16" : "BF16";
+  out.entry.data = {out.bytes.get(), n * dtype_size(target)};
+  return out;
+}
+
+void copy_other_files(const fs::path& from, const fs::path& to) {
+  for (const auto& entry : fs::recursive_directory_iterator(from)) {
+    const fs::path relative = fs::relative(entry.path(), from);
+    if (relative.begin()->string().starts_with(".")) continue;  // .git, .cache, ...
+    if (entry.is_directory()) {
+      fs::create_directories(to / relative);
+    } else if (entry.is_regular_file() && !is_weights_file(entry.path())) {
+      fs::create_directories((to / relative).parent_path());
+      fs::copy_file(entry.path(), to / relative);
+    }
+  }
+}
+
+int run_convert(const ConvertOptions& o) {
+  const fs::path dir = resolve_model_dir(o.model);
+  const DType target = o.precision == "bf16" ? DType::bf16 : DType::f16;
+  io::read_encoder_config(dir / "config.json");  // refuse a directory that is not a model first
+  const auto source = io::open_weights(dir);
+  const fs::path out = fs::absolute(o.output).lexically_normal();
+  if (fs::exists(out))
+    throw ResourceError(fmt::format("{}: already exists; convert writes a new directory", out.string()));
+
+  // Everything is written under a temporary name beside OUT_DIR and renamed at the end, so OUT_DIR
+  // either does not exist or is complete.
+  const fs::path temp = out.parent_path() / fmt::format(".{}.tmp-{}", out.filename().string(), getpid());
+  fs::remove_all(temp);
+  fs::create_directories(temp);
+  try {
+    std::vector<ConvertedTensor> converted;
+    for (const io::TensorInfo& t : source->tensors()) converted.push_back(convert_tensor(*source, t, target));
+    std::sort(converted.begin(), converted.end(), [](const ConvertedTensor& a, const ConvertedTensor& b) {
+      const int ra = dtype_rank(a.entry.dtype), rb = dtype_rank(b.entry.dtype);
+      return ra != rb ? ra > rb : a.entry.name < b.entry.name;
+    });
+    std::vector<io::SafetensorsTensor> entries;
+    size_t bytes = 0;
+    for (const ConvertedTensor& c : converted) {
+      entries.push_back(c.entry);
+      bytes += c.entry.data.size();
+    }
+    try {
+      io::write_safetensors(temp / "model.safetensors", entries, {{"format", "pt"}});
+    } catch (const std::runtime_error& e) {
+      throw ResourceError(e.what());
+    }
+    copy_other_files(dir, temp);
+    fs::rename(temp, out);
+    fmt::print(stderr, "simscore: wrote {} ({} tensors, {:.1f} MiB, matrices in {})\n", out.string(),
+               entries.size(), static_cast<double>(bytes) / 1048576.0, dtype_name(target));
+  } catch (...) {
+    std::error_code ignored;
+    fs::remove_all(temp, ignored);
+    throw;
+  }
+  return kSuccess;
+}
+
+}  // namespace
+
+Run add_convert_command(CLI::App& app) {
+  auto options = std::make_shared<ConvertOptions>();
+  CLI::App* command = app.add_subcommand(
+      "convert",
+      "Write a copy of a model directory with half-precision weights in model.safetensors");
+  command->add_option("--model,-m", options->model,
+                      "Model directory to convert (default: $SIMSCORE_MODEL, else the default model)");
+  command->add_option("--precision", options->precision, "fp16 (default) or bf16")
+      ->check(CLI::IsMember({"fp16", "bf16"}));
+  command->add_option("OUT_DIR", options->output, "The new model directory (must not exist)")->required();
+  return [command, options] { return command->parsed() ? run_convert(*options) : -1; };
+}
+
+}  // namespace simscore::cli

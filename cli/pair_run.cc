@@ -1,0 +1,83 @@
+#include "cli/pair_run.h"
+
+#include <fmt/format.h>
+
+#include "cli/input_options.h"
+#include "cli/interrupt.h"
+#include "cli/progress.h"
+#include "core/errors.h"
+
+namespace simscore::cli {
+namespace {
+
+// What a row costs in memory while its window is held: its text (in the row and its fields), at
+// most one token id and type id per byte, and room for bookkeeping.
+size_t row_cost(const io::PairRow& row) {
+  const size_t text = row.text_a.size() + row.text_b.size();
+  return 2 * text + 8 * text + 256;
+}
+
+}  // namespace
+
+std::string failure_reason(const std::string& problem) {
+  const std::pair<const char*, const char*> reasons[] = {
+      {"expected at least", "column_count"}, {"missing key", "column_count"},
+      {"invalid UTF-8", "invalid_utf8"},     {"NUL", "nul_byte"},
+      {"empty line", "empty_line"},          {"longer than", "line_too_long"},
+      {"text is empty", "empty_text"},       {"JSON", "invalid_json"},
+      {"label", "bad_label"},
+  };
+  for (const auto& [needle, reason] : reasons)
+    if (problem.find(needle) != std::string::npos) return reason;
+  return "other";
+}
+
+PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRunOptions& o,
+                        const WindowSink& sink) {
+  PairRunCounts counts;
+  Progress progress(o.progress && !o.quiet, reader.size_bytes());
+  io::PairRow row;
+  for (size_t skipped = 0; skipped < o.skip_rows && reader.next(row); ++skipped) {
+  }
+
+  std::vector<io::PairRow> rows(std::min<size_t>(o.window, 1 << 16));
+  std::vector<TextPair> pairs;
+  std::vector<std::optional<float>> scores;
+  for (bool more = true; more;) {
+    size_t count = 0, bytes = 0;
+    while (count < o.window && bytes < o.window_bytes && !stop_requested()) {
+      if (count == rows.size()) rows.resize(std::min(o.window, rows.size() * 2));
+      if (!(more = reader.next(rows[count]))) break;
+      bytes += row_cost(rows[count]);
+      ++count;
+    }
+    if (stop_requested()) throw Interrupted();
+
+    pairs.clear();
+    scores.assign(count, std::nullopt);
+    std::vector<size_t> scored;
+    for (size_t i = 0; i < count; ++i) {
+      std::string problem = row_problem(rows[i]);
+      if (problem.empty() && o.extra_check) problem = o.extra_check(rows[i]);
+      if (problem.empty()) {
+        pairs.push_back({rows[i].text_a, rows[i].text_b});
+        scored.push_back(i);
+        continue;
+      }
+      if (!o.skip_bad_rows) throw InputError(reader.display_name(), rows[i].line, problem);
+      if (!o.quiet) fmt::print(stderr, "{}:{}: skipped: {}\n", reader.display_name(), rows[i].line, problem);
+      ++counts.failed;
+      ++counts.failed_by_reason[failure_reason(problem)];
+    }
+    const std::vector<float> window_scores = scorer.score(pairs);
+    for (size_t k = 0; k < scored.size(); ++k) scores[scored[k]] = window_scores[k];
+    sink(std::span(rows.data(), count), scores);
+    counts.rows += count;
+    counts.windows += count > 0;
+    progress.update(counts.rows, reader.bytes_read());
+  }
+  progress.finish();
+  return counts;
+}
+
+}  // namespace simscore::cli

@@ -1,0 +1,49 @@
+#pragma once
+// The loop `score` and `eval` share: read the input in windows, score each window's good rows,
+// and hand every row (with its score, or none when it failed) to a sink in input order — the one
+// place where input order is restored. Memory depends on the window, never on the input's size.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "core/scoring/pair_scorer.h"
+#include "io/pair_reader.h"
+
+namespace simscore::cli {
+
+// Why a row the reader accepted is still unusable for a command (eval: its label), or "".
+using RowCheck = std::function<std::string(const io::PairRow&)>;
+
+struct PairRunOptions {
+  size_t window = 20000;        // rows per window
+  size_t window_bytes = SIZE_MAX;  // and at most this many bytes of estimated window memory
+  bool skip_bad_rows = false;   // --on-error skip: failed rows get no score; else the first one throws
+  size_t skip_rows = 0;         // --resume: rows already written, read but not scored
+  bool progress = false;
+  bool quiet = false;
+  RowCheck extra_check;
+};
+
+struct PairRunCounts {
+  size_t rows = 0;    // rows read (failed ones included, resumed ones excluded)
+  size_t failed = 0;
+  std::map<std::string, size_t> failed_by_reason;
+  size_t windows = 0;
+};
+
+// The rows of one window and their scores (nullopt: the row failed), in input order.
+using WindowSink =
+    std::function<void(std::span<const io::PairRow> rows, std::span<const std::optional<float>> scores)>;
+
+// Throws InputError for the first bad row unless skip_bad_rows; Interrupted when asked to stop (the
+// windows before it have reached the sink).
+PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRunOptions& options,
+                        const WindowSink& sink);
+
+// A short, stable name for a row problem, for the report ("column_count", "invalid_utf8", ...).
+std::string failure_reason(const std::string& problem);
+
+}  // namespace simscore::cli

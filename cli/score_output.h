@@ -1,0 +1,32 @@
+#pragma once
+// How per-row results are written by `score` and `eval -o`: the score alone (default), or the id
+// and then the score (--id), or every input column and then the score (--with-input); an empty
+// score field for a row that failed under --on-error skip, so the lines stay aligned with the input.
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "io/pair_reader.h"
+
+namespace simscore::cli {
+
+struct OutputOptions {
+  std::string path = "-";
+  bool with_input = false;
+  bool resume = false;
+};
+
+void add_output_options(CLI::App& command, OutputOptions& options, const char* what);
+
+// The header line written when the input has one (--header): the input's column names with
+// --with-input, else "id" (with --id), then "score".
+std::string output_header(const OutputOptions& options, const io::PairReader& reader, bool has_id);
+
+// Appends one line per row to `text`.
+void format_rows(const OutputOptions& options, std::span<const io::PairRow> rows,
+                 std::span<const std::optional<float>> scores, std::string& text);
+
+}  // namespace simscore::cli

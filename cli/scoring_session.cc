@@ -1,0 +1,151 @@
+#include "cli/scoring_session.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "cli/interrupt.h"
+#include "core/errors.h"
+#include "core/ops/gemm.h"
+#include "core/scoring/memory_plan.h"
+#include "io/process_memory.h"
+
+namespace simscore::cli {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+// Memory the budget keeps back for what is not planned exactly: BLAS packing buffers, the allocator's
+// slack, stdio buffers. Measured peaks stay below the budget with this margin (bench/memory_budget.sh).
+constexpr size_t kUnplannedBytes = size_t{24} << 20;
+
+// FLOPs of one encoder pass over `tokens` tokens in sequences of `length` (matrix products only).
+double encoder_flops(const EncoderConfig& c, double tokens, double mean_length) {
+  const double h = c.hidden_size, ffn = c.intermediate_size;
+  return c.num_layers * tokens * (2 * (4 * h * h + 2 * h * ffn) + 4 * mean_length * h);
+}
+
+}  // namespace
+
+void add_run_options(CLI::App& command, RunOptions& o) {
+  command.add_option("--report", o.report, "Write a JSON report of the run here (fields: README)");
+  command.add_flag("--quiet,-q", o.quiet, "Print nothing but errors on stderr");
+  command.add_option("--window", o.window,
+                     "Rows read, scored and written at a time (default 20000): memory does not grow "
+                     "with the input")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 26));
+  command.add_option("--max-memory", o.max_memory,
+                     "Keep the whole process under this much memory, e.g. 800M or 2G (batches and "
+                     "windows are sized to fit; refused up front if the model cannot fit)");
+  command.add_flag("--longest-first", o.longest_first,
+                   "Run each window's longest batch first, so a budget too large fails at once");
+}
+
+ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptions& run_options)
+    : run_options_(run_options) {
+  if (!run_options.max_memory.empty()) {
+    budget_ = io::parse_size(run_options.max_memory);
+    if (!budget_)
+      throw CLI::ValidationError("--max-memory", "expected a size such as 800M or 2G, got \"" +
+                                                     run_options.max_memory + "\"");
+    // Refuse before reading any weights when they alone cannot fit.
+    const auto dir = resolve_model_dir(model_options.model);
+    const EncoderConfig config = io::read_encoder_config(dir / "config.json");
+    const DType storage = model_options.precision == "fp32" ? DType::f32 : DType::f16;
+    const size_t weights = weight_bytes(config, storage, 0);
+    const size_t baseline = io::resident_bytes();
+    if (weights + baseline + kUnplannedBytes > *budget_)
+      throw ResourceError(fmt::format(
+          "--max-memory {} ({:.0f} MiB) cannot hold this model: its weights alone need {:.0f} MiB "
+          "in {}, plus {:.0f} MiB for the program itself{}",
+          run_options.max_memory, *budget_ / kMiB, weights / kMiB, dtype_name(storage),
+          (baseline + kUnplannedBytes) / kMiB,
+          storage == DType::f32 ? "; --precision fp16 halves the weights" : ""));
+  }
+  model_ = load_model(model_options);
+  threads_ = compute_threads();
+  model_.scoring.longest_first = run_options.longest_first;
+  model_.scoring.should_stop = stop_requested;
+  encoder_ = std::make_unique<BertEncoder>(model_.config, model_.weights);
+  scorer_ = std::make_unique<PairScorer>(*model_.tokenizer, *encoder_, model_.scoring);
+  if (budget_) apply_memory_budget(*budget_);
+}
+
+void ScoringSession::apply_memory_budget(size_t budget) {
+  const size_t used = io::resident_bytes();
+  const size_t max_length = model_.scoring.max_length;
+  const size_t one_sequence = arena_bytes(model_.config, model_.weights, max_length, max_length, threads_);
+  if (used + kUnplannedBytes + one_sequence > budget)
+    throw ResourceError(fmt::format(
+        "--max-memory {:.0f} MiB is too small: the loaded model takes {:.0f} MiB, one sequence of "
+        "{} tokens needs a {:.1f} MiB activation arena, and {:.0f} MiB are kept for buffers; at least "
+        "{:.0f} MiB is needed (or lower --max-length)",
+        budget / kMiB, used / kMiB, max_length, one_sequence / kMiB, kUnplannedBytes / kMiB,
+        (used + kUnplannedBytes + one_sequence) / kMiB + 1));
+  // What is left is shared: a quarter for the rows of a window (at most 64 MiB), the rest for the
+  // activation arena, whose size fixes the batch.
+  const size_t free = budget - used - kUnplannedBytes;
+  window_bytes_ = std::min<size_t>(free / 4, size_t{64} << 20);
+  const size_t tokens =
+      max_batch_tokens_within(model_.config, model_.weights, free - window_bytes_, max_length, threads_);
+  scorer_->set_max_batch_tokens(std::min(tokens, model_.scoring.max_batch_tokens));
+}
+
+PairRunOptions ScoringSession::pair_run_options() const {
+  PairRunOptions o;
+  o.window = run_options_.window;
+  o.window_bytes = window_bytes_;
+  o.quiet = run_options_.quiet;
+  o.progress = isatty(STDERR_FILENO);
+  return o;
+}
+
+io::RunReport ScoringSession::report(const std::string& command, const std::string& input,
+                                     const PairRunCounts& counts) const {
+  const ScoringStats& stats = scorer_->stats();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  io::RunReport r;
+  r.command = command;
+  r.input = input;
+  r.rows = counts.rows;
+  r.rows_failed = counts.failed;
+  r.rows_failed_by_reason = counts.failed_by_reason;
+  r.precision = std::string(dtype_name(model_.weights.storage));
+  r.mode = model_.scoring.mode == ScoringMode::bi ? "bi" : "cross";
+  r.model = {model_.name,
+             model_.dir.string(),
+             model_.tensor_layout,
+             model_.config.num_layers,
+             model_.config.hidden_size,
+             model_.weights.parameters(),
+             std::string(dtype_name(model_.weights.storage)),
+             model_.scoring.max_length};
+  r.memory.peak_rss_bytes = io::peak_resident_bytes();
+  r.memory.weights_bytes = model_.weights.bytes();
+  r.memory.arena_bytes = scorer_->workspace().bytes();
+  r.memory.arena_peak_bytes = scorer_->workspace().peak_bytes();
+  r.memory.budget_bytes = budget_;
+  r.batching.batches = stats.batches;
+  r.batching.max_batch_tokens = scorer_->options().max_batch_tokens;
+  r.batching.sequences = stats.sequences;
+  r.batching.real_tokens = stats.tokens;
+  r.batching.padded_tokens = stats.tokens;  // packed batches: no padding token is computed
+  r.batching.padded_tokens_if_padded = stats.padded_tokens;
+  r.batching.encodings_saved = stats.encodings_saved;
+  r.batching.window_rows = run_options_.window;
+  r.throughput.seconds = seconds;
+  const double scored = static_cast<double>(counts.rows - counts.failed);
+  r.throughput.pairs_per_second = seconds > 0 ? scored / seconds : 0;
+  r.throughput.tokens_per_second = seconds > 0 ? stats.tokens / seconds : 0;
+  const double mean_length = stats.sequences ? static_cast<double>(stats.tokens) / stats.sequences : 0;
+  r.throughput.gflops = seconds > 0 ? encoder_flops(model_.config, stats.tokens, mean_length) / seconds / 1e9 : 0;
+  r.cpu.gemm_kernel = gemm_kernel_name();
+  r.cpu.threads = threads_;
+  r.stage_seconds = {{"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds}};
+  return r;
+}
+
+void ScoringSession::publish(const io::RunReport& report) const {
+  if (!run_options_.report.empty()) io::write_report(run_options_.report, report);
+  if (!run_options_.quiet) fmt::print(stderr, "{}", io::summary(report));
+}
+
+}  // namespace simscore::cli

@@ -1,0 +1,79 @@
+#include "io/run_report.h"
+
+#include <fmt/format.h>
+
+#include "io/output_file.h"
+
+namespace simscore::io {
+
+nlohmann::json to_json(const RunReport& r) {
+  using nlohmann::json;
+  const auto& b = r.batching;
+  json report = {
+      {"command", r.command},
+      {"input", r.input},
+      {"rows", r.rows},
+      {"rows_failed", r.rows_failed},
+      {"rows_failed_by_reason", r.rows_failed_by_reason},
+      {"precision", r.precision},
+      {"mode", r.mode},
+      {"model",
+       {{"name", r.model.name},
+        {"path", r.model.path},
+        {"architecture", r.model.architecture},
+        {"layers", r.model.layers},
+        {"hidden_size", r.model.hidden_size},
+        {"parameters", r.model.parameters},
+        {"weight_dtype", r.model.weight_dtype},
+        {"max_length", r.model.max_length}}},
+      {"memory",
+       {{"peak_rss_bytes", r.memory.peak_rss_bytes},
+        {"weights_bytes", r.memory.weights_bytes},
+        {"arena_bytes", r.memory.arena_bytes},
+        {"arena_peak_bytes", r.memory.arena_peak_bytes},
+        {"budget_bytes", r.memory.budget_bytes ? json(*r.memory.budget_bytes) : json(nullptr)}}},
+      {"batching",
+       {{"batches", b.batches},
+        {"max_batch_tokens", b.max_batch_tokens},
+        {"sequences", b.sequences},
+        {"real_tokens", b.real_tokens},
+        {"padded_tokens", b.padded_tokens},
+        {"padding_efficiency",
+         b.padded_tokens ? static_cast<double>(b.real_tokens) / b.padded_tokens : 1.0},
+        {"padded_tokens_if_padded", b.padded_tokens_if_padded},
+        {"encodings_saved", b.encodings_saved},
+        {"window_rows", b.window_rows}}},
+      {"throughput",
+       {{"seconds", r.throughput.seconds},
+        {"pairs_per_second", r.throughput.pairs_per_second},
+        {"tokens_per_second", r.throughput.tokens_per_second},
+        {"gflops", r.throughput.gflops}}},
+      {"cpu", {{"gemm_kernel", r.cpu.gemm_kernel}, {"threads", r.cpu.threads}}},
+      {"stage_seconds", r.stage_seconds},
+  };
+  if (!r.metrics.is_null()) report["metrics"] = r.metrics;
+  return report;
+}
+
+void write_report(const std::string& path, const RunReport& report) {
+  OutputFile out(path);
+  out.write(to_json(report).dump(2));
+  out.write("\n");
+  out.commit();
+}
+
+std::string summary(const RunReport& r) {
+  constexpr double kMiB = 1024.0 * 1024.0;
+  std::string s = fmt::format("simscore: {} rows ({} failed) in {:.1f} s: {:.1f} pairs/s, {:.0f} tokens/s, {:.1f} GFLOP/s\n",
+                              r.rows, r.rows_failed, r.throughput.seconds, r.throughput.pairs_per_second,
+                              r.throughput.tokens_per_second, r.throughput.gflops);
+  s += fmt::format("simscore: peak RSS {:.1f} MiB (weights {:.1f} MiB {}, activation arena {:.1f} MiB){}\n",
+                   r.memory.peak_rss_bytes / kMiB, r.memory.weights_bytes / kMiB, r.model.weight_dtype,
+                   r.memory.arena_bytes / kMiB,
+                   r.memory.budget_bytes ? fmt::format(", budget {:.1f} MiB", *r.memory.budget_bytes / kMiB) : "");
+  s += fmt::format("simscore: {} batches, {} encodings saved by de-duplication; gemm: {}\n",
+                   r.batching.batches, r.batching.encodings_saved, r.cpu.gemm_kernel);
+  return s;
+}
+
+}  // namespace simscore::io

@@ -1,0 +1,72 @@
+#pragma once
+// The run report: what ran, where the memory went, how batching went and how fast it was, written
+// as JSON (--report FILE) and as a short human summary on stderr. README.md documents every field.
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace simscore::io {
+
+struct RunReport {
+  std::string command;  // "score", "eval"
+  std::string input;
+  size_t rows = 0;
+  size_t rows_failed = 0;
+  std::map<std::string, size_t> rows_failed_by_reason;
+  std::string precision;
+  std::string mode;
+
+  struct Model {
+    std::string name, path, architecture;
+    int layers = 0, hidden_size = 0;
+    size_t parameters = 0;
+    std::string weight_dtype;
+    size_t max_length = 0;
+  } model;
+
+  struct Memory {
+    size_t peak_rss_bytes = 0;   // the process high-water mark (getrusage ru_maxrss)
+    size_t weights_bytes = 0;
+    size_t arena_bytes = 0;      // activation arena reserved
+    size_t arena_peak_bytes = 0; // of which the largest batch used
+    std::optional<size_t> budget_bytes;
+  } memory;
+
+  struct Batching {
+    size_t batches = 0;
+    size_t max_batch_tokens = 0;
+    size_t real_tokens = 0;
+    size_t padded_tokens = 0;         // tokens the encoder computed (packed: no padding)
+    size_t padded_tokens_if_padded = 0;  // what a padding batcher would compute: batch x longest
+    size_t sequences = 0;
+    size_t encodings_saved = 0;
+    size_t window_rows = 0;
+  } batching;
+
+  struct Throughput {
+    double seconds = 0;
+    double pairs_per_second = 0;
+    double tokens_per_second = 0;
+    double gflops = 0;  // useful FLOPs on real tokens / wall time
+  } throughput;
+
+  struct Cpu {
+    std::string gemm_kernel;
+    int threads = 0;
+  } cpu;
+
+  std::map<std::string, double> stage_seconds;  // tokenize, encode, ...
+  nlohmann::json metrics;                        // eval only
+};
+
+nlohmann::json to_json(const RunReport& report);
+// Writes the JSON report atomically (temporary file, then rename).
+void write_report(const std::string& path, const RunReport& report);
+// A few lines for stderr.
+std::string summary(const RunReport& report);
+
+}  // namespace simscore::io
