@@ -7,6 +7,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <dnnl.hpp>
+
 #include <random>
 #include <vector>
 
@@ -93,6 +95,55 @@ void MatmulOneDnn(benchmark::State& state, ComputePrecision precision, bool gelu
   state.SetLabel(packed.kernel_name());
 }
 
+// oneDNN on weights as stored ([out, in] rows, no prepacking: the kernel packs per call), with fp16
+// weights widened to fp32 before every product. What prepacking buys, and what it costs to skip it.
+void MatmulOneDnnUnpacked(benchmark::State& state, DType storage) {
+  using dnnl::memory;
+  if (storage == DType::bf16 && !bf16_support().available) {
+    state.SkipWithError("no native bf16 products on this CPU");
+    return;
+  }
+  const int rows = static_cast<int>(state.range(0)), out = static_cast<int>(state.range(1)),
+            in = static_cast<int>(state.range(2));
+  const Layer l = make_layer(out, in, storage);
+  const auto compute = storage == DType::bf16 ? memory::data_type::bf16 : memory::data_type::f32;
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  const memory::desc src({rows, in}, compute, memory::format_tag::ab);
+  const memory::desc wei({in, out}, compute, memory::format_tag::ba);
+  const memory::desc bias({1, out}, memory::data_type::f32, memory::format_tag::ab);
+  const memory::desc dst({rows, out}, memory::data_type::f32, memory::format_tag::ab);
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wei, bias, dst), engine);
+  const dnnl::matmul product(pd);
+  const auto x = random_floats(static_cast<size_t>(rows) * in, 3);
+  std::vector<uint16_t> x_bf16(x.size());
+  convert_rows_to_bf16(x.data(), rows, in, x_bf16.data());
+  std::vector<float> widened(storage == DType::f16 ? l.f32.size() : 0), y(static_cast<size_t>(rows) * out);
+  const void* weights = storage == DType::f16 ? static_cast<const void*>(widened.data()) : l.linear.weight.data;
+  memory src_m(src, engine, storage == DType::bf16 ? static_cast<void*>(x_bf16.data()) : const_cast<float*>(x.data()));
+  memory wei_m(wei, engine, const_cast<void*>(weights));
+  memory bias_m(bias, engine, const_cast<float*>(l.linear.bias.data()));
+  memory dst_m(dst, engine, y.data());
+  for (auto _ : state) {
+    if (storage == DType::f16) {
+      const long chunks = 64;
+      const size_t n = widened.size(), per = (n + chunks - 1) / chunks;
+#pragma omp parallel for schedule(static)
+      for (long c = 0; c < chunks; ++c) {
+        const size_t first = c * per, count = first < n ? std::min(per, n - first) : 0;
+        if (count) convert_to_f32(static_cast<const uint16_t*>(l.linear.weight.data) + first, DType::f16,
+                                  widened.data() + first, count);
+      }
+    }
+    product.execute(stream, {{DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, wei_m}, {DNNL_ARG_BIAS, bias_m},
+                             {DNNL_ARG_DST, dst_m}});
+    stream.wait();
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_flops(state, 2.0 * rows * out * in);
+  state.SetLabel(pd.impl_info_str());
+}
+
 // The shapes of one layer of the workloads at 512 tokens (32 sequences of 16): fused QKV,
 // attention output, FFN in, FFN out; bert-base (H 768) and StructBERT-large (H 1024); MiniLM (384).
 void Shapes(benchmark::internal::Benchmark* b) {
@@ -109,6 +160,16 @@ BENCHMARK_CAPTURE(MatmulOpenBlas, f32, DType::f32)->Apply(Shapes);
 BENCHMARK_CAPTURE(MatmulOpenBlas, f16_widened_per_call, DType::f16)->Apply(Shapes);
 BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked, ComputePrecision::f32, false)->Apply(Shapes);
 BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked, ComputePrecision::bf16, false)->Apply(Shapes);
+// Prepacked against as-stored, at a small (512) and a large (8192, the default batch) token count.
+void PackingShapes(benchmark::internal::Benchmark* b) {
+  for (int rows : {512, 8192}) b->Args({rows, 3072, 768})->Args({rows, 768, 3072});
+  b->UseRealTime();
+}
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked_vs, ComputePrecision::f32, false)->Apply(PackingShapes);
+BENCHMARK_CAPTURE(MatmulOneDnnUnpacked, f32_as_stored, DType::f32)->Apply(PackingShapes);
+BENCHMARK_CAPTURE(MatmulOneDnnUnpacked, f16_widened_per_call, DType::f16)->Apply(PackingShapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked_vs, ComputePrecision::bf16, false)->Apply(PackingShapes);
+BENCHMARK_CAPTURE(MatmulOneDnnUnpacked, bf16_as_stored, DType::bf16)->Apply(PackingShapes);
 BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked_gelu, ComputePrecision::f32, true)->Args({512, 3072, 768})->UseRealTime();
 BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked_gelu, ComputePrecision::bf16, true)->Args({512, 3072, 768})->UseRealTime();
 

@@ -8,16 +8,6 @@
 #include "core/errors.h"
 
 namespace simscore::cli {
-namespace {
-
-// What a row costs in memory while its window is held: its text (in the row and its fields), at
-// most one token id and type id per byte, and room for bookkeeping.
-size_t row_cost(const io::PairRow& row) {
-  const size_t text = row.text_a.size() + row.text_b.size();
-  return 2 * text + 8 * text + 256;
-}
-
-}  // namespace
 
 std::string failure_reason(const std::string& problem) {
   const std::pair<const char*, const char*> reasons[] = {
@@ -44,11 +34,10 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
   std::vector<TextPair> pairs;
   std::vector<std::optional<float>> scores;
   for (bool more = true; more;) {
-    size_t count = 0, bytes = 0;
-    while (count < o.window && bytes < o.window_bytes && !stop_requested()) {
+    size_t count = 0;
+    while (count < o.window && !stop_requested()) {
       if (count == rows.size()) rows.resize(std::min(o.window, rows.size() * 2));
       if (!(more = reader.next(rows[count]))) break;
-      bytes += row_cost(rows[count]);
       ++count;
     }
     if (stop_requested()) throw Interrupted();

@@ -18,8 +18,7 @@ namespace simscore::cli {
 using RowCheck = std::function<std::string(const io::PairRow&)>;
 
 struct PairRunOptions {
-  size_t window = 20000;        // rows per window
-  size_t window_bytes = SIZE_MAX;  // and at most this many bytes of estimated window memory
+  size_t window = 20000;        // rows per window (a fixed count, so --resume can align to it)
   bool skip_bad_rows = false;   // --on-error skip: failed rows get no score; else the first one throws
   size_t skip_rows = 0;         // --resume: rows already written, read but not scored
   bool progress = false;

@@ -44,7 +44,13 @@ std::optional<PairRunCounts> write_scores(io::PairReader& reader, ScoringSession
   PairRunOptions run = session.pair_run_options();
   run.skip_bad_rows = input.on_error == "skip";
   run.extra_check = extra_check;
-  run.skip_rows = out.resumed_lines() - (header && out.resumed_lines() ? 1 : 0);
+  if (out.resumed_lines()) {
+    // Resume at a window boundary: the windows then hold the same rows as in an uninterrupted run,
+    // so the batches, and so every score to the last bit, are the same.
+    const size_t written = out.resumed_lines() - (header ? 1 : 0);
+    out.keep_first_lines(out.resumed_lines() - written % run.window);
+    run.skip_rows = written - written % run.window;
+  }
   if (out.resumed_lines() && !quiet)
     fmt::print(stderr, "simscore: resuming after the {} rows already in {}.partial\n", run.skip_rows,
                output.path);

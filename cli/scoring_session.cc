@@ -80,19 +80,21 @@ void ScoringSession::apply_memory_budget(size_t budget) {
         "{:.0f} MiB is needed (or lower --max-length)",
         budget / kMiB, used / kMiB, max_length, one_sequence / kMiB, kUnplannedBytes / kMiB,
         (used + kUnplannedBytes + one_sequence) / kMiB + 1));
-  // What is left is shared: a quarter for the rows of a window (at most 64 MiB), the rest for the
-  // activation arena, whose size fixes the batch.
+  // What is left is shared: a quarter (at most 64 MiB) for the rows of a window, the rest for the
+  // activation arena, whose size fixes the batch. A row is costed at its largest: two texts of
+  // max_length tokens (about 4 bytes of text and 8 of ids per token), and two embeddings.
   const size_t free = budget - used - kUnplannedBytes;
-  window_bytes_ = std::min<size_t>(free / 4, size_t{64} << 20);
+  const size_t window_bytes = std::min<size_t>(free / 4, size_t{64} << 20);
+  const size_t row_bytes = 2 * max_length * 12 + 2 * model_.config.hidden_size * sizeof(float) + 512;
+  window_rows_ = std::max<size_t>(1, std::min(run_options_.window, window_bytes / row_bytes));
   const size_t tokens =
-      max_batch_tokens_within(model_.config, model_.weights, free - window_bytes_, max_length, threads_);
+      max_batch_tokens_within(model_.config, model_.weights, free - window_bytes, max_length, threads_);
   scorer_->set_max_batch_tokens(std::min(tokens, model_.scoring.max_batch_tokens));
 }
 
 PairRunOptions ScoringSession::pair_run_options() const {
   PairRunOptions o;
-  o.window = run_options_.window;
-  o.window_bytes = window_bytes_;
+  o.window = window_rows_ ? window_rows_ : run_options_.window;
   o.quiet = run_options_.quiet;
   o.progress = isatty(STDERR_FILENO);
   return o;
@@ -130,7 +132,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.batching.padded_tokens = stats.tokens;  // packed batches: no padding token is computed
   r.batching.padded_tokens_if_padded = stats.padded_tokens;
   r.batching.encodings_saved = stats.encodings_saved;
-  r.batching.window_rows = run_options_.window;
+  r.batching.window_rows = window_rows_ ? window_rows_ : run_options_.window;
   r.throughput.seconds = seconds;
   const double scored = static_cast<double>(counts.rows - counts.failed);
   r.throughput.pairs_per_second = seconds > 0 ? scored / seconds : 0;

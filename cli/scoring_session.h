@@ -52,7 +52,7 @@ class ScoringSession {
   std::unique_ptr<BertEncoder> encoder_;
   std::unique_ptr<PairScorer> scorer_;
   std::optional<size_t> budget_;
-  size_t window_bytes_ = SIZE_MAX;
+  size_t window_rows_ = 0;
   int threads_ = 1;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };

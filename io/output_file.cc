@@ -9,15 +9,16 @@ namespace simscore::io {
 
 namespace {
 
-// Cuts `path` after its last newline; returns the number of complete lines kept.
-size_t keep_complete_lines(const std::filesystem::path& path) {
+// Cuts `path` after its last complete line, and after `max_lines` lines at most; returns the
+// number of lines kept.
+size_t keep_complete_lines(const std::filesystem::path& path, size_t max_lines = SIZE_MAX) {
   std::FILE* in = std::fopen(path.c_str(), "rb");
   if (!in) throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
   size_t lines = 0;
   uint64_t bytes = 0, complete = 0;
   char buffer[1 << 16];
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, in)) > 0;)
-    for (size_t i = 0; i < n; ++i)
+  for (size_t n; lines < max_lines && (n = std::fread(buffer, 1, sizeof buffer, in)) > 0;)
+    for (size_t i = 0; i < n && lines < max_lines; ++i)
       if (++bytes, buffer[i] == '\n') ++lines, complete = bytes;
   std::fclose(in);
   std::filesystem::resize_file(path, complete);
@@ -61,6 +62,12 @@ void OutputFile::write(std::string_view text) {
 
 void OutputFile::flush() {
   if (std::fflush(stream_) != 0) fail("cannot write");
+}
+
+void OutputFile::keep_first_lines(size_t lines) {
+  if (lines >= resumed_lines_) return;
+  flush();
+  resumed_lines_ = keep_complete_lines(temp_path_, lines);
 }
 
 void OutputFile::keep_partial() {

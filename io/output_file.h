@@ -41,6 +41,8 @@ class OutputFile {
   bool is_file() const { return stream_ != stdout; }
   // Complete lines already in PATH.partial when opened with `resume`.
   size_t resumed_lines() const { return resumed_lines_; }
+  // Resuming: drops what follows the first `lines` lines (before anything new is written).
+  void keep_first_lines(size_t lines);
 
  private:
   void fail(const char* what) const;

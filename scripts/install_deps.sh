@@ -11,7 +11,9 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev libdnnl-dev libbenchmark-dev
   python3 python3-pip python3-venv
 )
-test_packages=(libgtest-dev)
+# clang with its sanitizer and libFuzzer runtimes, and LLVM's OpenMP runtime that clang's -fopenmp
+# needs: scripts/sanitize.sh and scripts/fuzz.sh.
+test_packages=(libgtest-dev clang libclang-rt-14-dev libomp-dev)
 
 want=("${packages[@]}")
 [[ ${1:-} == --test ]] && want+=("${test_packages[@]}")

@@ -130,6 +130,27 @@ TEST_P(Backend, Bf16ComputeStaysCloseToTheFp32Reference) {
   EXPECT_GT(t.tokens, 0u);
 }
 
+TEST_P(Backend, PlannedPackedBytesBoundTheRealOnes) {
+  for (DType storage : {DType::f32, DType::f16, DType::bf16}) {
+    const io::LoadedModel model = load(storage);
+    const BertEncoder encoder(model.config, model.weights);
+    EXPECT_GT(encoder.packed_bytes(), 0u);
+    EXPECT_LE(encoder.packed_bytes(), BertEncoder::planned_packed_bytes(model.config, storage));
+  }
+  set_gemm_backend(GemmBackend::openblas);
+  EXPECT_EQ(BertEncoder::planned_packed_bytes(load(DType::f16).config, DType::f16), 0u);
+}
+
+TEST(PlannedPackedBytes, ExactForBertShapes) {
+  // bert-base: 12 layers of 4 H^2 + 2 H FFN parameters, packed in fp32 (fp16 storage) or bf16.
+  EncoderConfig base;
+  base.hidden_size = 768, base.intermediate_size = 3072, base.num_layers = 12, base.num_heads = 12;
+  const size_t parameters = 12 * (4 * 768 * 768 + 2 * 768 * 3072);
+  EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::f16), parameters * 4);
+  if (bf16_support().available)
+    EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::bf16), parameters * 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(HuggingFace, Backend,
                          ::testing::Values("tiny-zh-bi", "tiny-en-bi-cls", "tiny-zh-bi-max",
                                            "tiny-en-plain", "tiny-zh-cross", "tiny-en-cross1"),

@@ -287,5 +287,48 @@ TEST(TokenizerFiles, BertTokenizerConfigFlagsWinOverTokenizerJson) {
             (std::vector<int32_t>{8701, 872, 1962}));
 }
 
+// Inputs tests/fuzz/tokenizer_files_fuzz.cc crashed on (minimized): each escaped load_tokenizer as
+// std::invalid_argument, nlohmann::json::type_error or an out-of-bounds read instead of a ModelError.
+TEST(TokenizerFiles, FuzzFoundMalformedValuesAreModelErrors) {
+  const std::string vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n";
+  const std::string wordpiece_model =
+      R"("model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "[CLS]": 1, "[SEP]": 2, "[PAD]": 3}})";
+  const std::string unigram_model =
+      R"("model": {"type": "Unigram", "vocab": [["<unk>", 0]], "unk_id": 0})";
+  struct Case {
+    const char* what;
+    std::string vocab_txt, tokenizer_config, tokenizer_json;
+    const char* message;  // a part the ModelError must contain
+  };
+  const Case cases[] = {
+      {"added_tokens_decoder key that is not a number (std::stol threw)", vocab,
+       R"({"added_tokens_decoder": {"x": {"content": "[PAD]"}}})", "", "\"x\" is not a token id"},
+      {"added_tokens_decoder key past int32", vocab,
+       R"({"added_tokens_decoder": {"99999999999": {"content": "[PAD]"}}})", "", "is not a token id"},
+      {"special token whose content is a number (json type_error)", vocab,
+       R"({"unk_token": {"content": 5}})", "", "unexpected kind"},
+      {"normalizer type that is a number (json type_error)", "", "",
+       "{" + wordpiece_model + R"(, "normalizer": {"type": 5}, "pre_tokenizer": {"type": "BertPreTokenizer"}})",
+       "unexpected kind"},
+      {"normalizer that is not an object (json type_error)", "", "",
+       "{" + wordpiece_model + R"(, "normalizer": [1], "pre_tokenizer": {"type": "BertPreTokenizer"}})",
+       "unexpected kind"},
+      {"Unigram Sequence normalizer without its list (read out of bounds)", "", "",
+       "{" + unigram_model + R"(, "normalizer": {"type": "Sequence"}})", "Metaspace"},
+      {"Unigram Sequence pre-tokenizer without its list (read out of bounds)", "", "",
+       "{" + unigram_model + R"(, "pre_tokenizer": {"type": "Sequence"}})", "Metaspace"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const TempDir dir;
+    if (!c.vocab_txt.empty()) dir.write("vocab.txt", c.vocab_txt);
+    if (!c.tokenizer_config.empty()) dir.write("tokenizer_config.json", c.tokenizer_config);
+    if (!c.tokenizer_json.empty()) dir.write("tokenizer.json", c.tokenizer_json);
+    const std::string message = load_error(dir.path());
+    EXPECT_NE(message.find(c.message), std::string::npos) << message;
+    EXPECT_NE(message.find(dir.path().string()), std::string::npos) << message;
+  }
+}
+
 }  // namespace
 }  // namespace simscore

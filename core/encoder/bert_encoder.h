@@ -41,8 +41,12 @@ class BertEncoder {
   // What runs the products and in which precision, and why: e.g. "oneDNN matmul
   // brg:avx512_core_bf16, bf16 inputs and weights, fp32 accumulation (AVX512-BF16 (no AMX ...))".
   const std::string& kernel_description() const { return kernel_description_; }
-  // Bytes of the prepacked weight copies (0 with the OpenBLAS backend).
+  // Bytes of the prepacked weight copies (0 with the OpenBLAS backend). They come on top of the
+  // stored weights: fp32 copies for fp16/fp32 storage, bf16 copies for bf16 compute.
   size_t packed_bytes() const;
+  // What packed_bytes() will be for this shape, before any encoder exists (memory planning): exact
+  // when hidden and FFN sizes are multiples of 64 (every BERT shape), an upper bound otherwise.
+  static size_t planned_packed_bytes(const EncoderConfig& config, DType storage);
 
   const EncoderTimings& timings() const { return timings_; }
   void reset_timings() const { timings_ = {}; }

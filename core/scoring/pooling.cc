@@ -10,8 +10,16 @@ namespace {
 using Vector = Eigen::Map<Eigen::ArrayXf>;
 using ConstVector = Eigen::Map<const Eigen::ArrayXf>;
 
+// Norms and dot products are summed in a plain loop, in double: Eigen's vectorised sums peel to
+// the buffer's alignment, which differs from run to run, and the scores must not.
+double dot(const float* a, const float* b, int n) {
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += double{a[i]} * b[i];
+  return sum;
+}
+
 void normalize_in_place(Vector v) {
-  const float norm = std::sqrt(v.square().sum());
+  const auto norm = static_cast<float>(std::sqrt(dot(v.data(), v.data(), static_cast<int>(v.size()))));
   v /= std::max(norm, 1e-12f);
 }
 
@@ -52,10 +60,8 @@ void pool(const float* hidden, const TokenBatch& batch, int hidden_size, Pooling
 }
 
 float cosine_similarity(const float* a, const float* b, int n) {
-  const ConstVector x(a, n), y(b, n);
-  const float nx = std::max(std::sqrt(x.square().sum()), 1e-12f);
-  const float ny = std::max(std::sqrt(y.square().sum()), 1e-12f);
-  return ((x / nx) * (y / ny)).sum();
+  const double norms = std::max(std::sqrt(dot(a, a, n)), 1e-12) * std::max(std::sqrt(dot(b, b, n)), 1e-12);
+  return static_cast<float>(dot(a, b, n) / norms);
 }
 
 }  // namespace simscore
