@@ -37,10 +37,6 @@ std::string note;
 }  // namespace
 
 void ensure_blas_kernel(char** argv) {
-  // SIMSCORE_GEMM=openblas selects the fallback backend (oneDNN is the default): for comparisons,
-  // and for a CPU where oneDNN misbehaves.
-  if (const char* backend = std::getenv("SIMSCORE_GEMM"); backend && lower(backend) == "openblas")
-    set_gemm_backend(GemmBackend::openblas);
   const std::string detected = openblas_get_corename();
   if (std::getenv(kReexecMarker)) {
     note = detected + " (OPENBLAS_CORETYPE set by simscore: OpenBLAS misdetected this CPU)";

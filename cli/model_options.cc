@@ -52,6 +52,25 @@ fs::path resolve_model_dir(const std::string& flag) {
       candidates[0].string(), candidates[1].string()));
 }
 
+DType storage_precision(const ModelOptions& o) {
+  return o.precision == "fp32" ? DType::f32 : o.precision == "bf16" ? DType::bf16 : DType::f16;
+}
+
+void select_gemm_backend(DType storage) {
+  // Memory first: fp16 and fp32 weights stay as stored and are widened one matrix at a time for
+  // OpenBLAS, so the weights cost their storage size and no more. bf16 runs on oneDNN with weights
+  // prepacked for native bf16 products (AMX / AVX512-BF16). SIMSCORE_GEMM=onednn|openblas
+  // overrides: oneDNN's prepacked fp32 is faster but keeps an fp32 copy of every matrix.
+  GemmBackend backend = storage == DType::bf16 ? GemmBackend::onednn : GemmBackend::openblas;
+  if (const char* env = std::getenv("SIMSCORE_GEMM"); env && *env) {
+    const std::string name = env;
+    if (name != "onednn" && name != "openblas")
+      throw CLI::ValidationError("SIMSCORE_GEMM", "must be onednn or openblas, not \"" + name + "\"");
+    backend = name == "onednn" ? GemmBackend::onednn : GemmBackend::openblas;
+  }
+  set_gemm_backend(backend);
+}
+
 io::LoadedModel load_model(const ModelOptions& o) {
   int threads = o.threads;
   if (threads == 0) {
@@ -61,7 +80,8 @@ io::LoadedModel load_model(const ModelOptions& o) {
   set_compute_threads(threads);
 
   io::ModelLoadOptions load;
-  load.precision = o.precision == "fp32" ? DType::f32 : o.precision == "bf16" ? DType::bf16 : DType::f16;
+  load.precision = storage_precision(o);
+  select_gemm_backend(load.precision);
   if (load.precision == DType::bf16 && compute_precision_for(DType::bf16) != ComputePrecision::bf16)
     fmt::print(stderr, "simscore: --precision bf16: no native bf16 products here ({}); weights stay "
                "bf16 and products run in fp32\n", bf16_support().description);

@@ -25,6 +25,12 @@ void add_model_options(CLI::App& command, ModelOptions& options);
 // scripts/fetch_default_model.sh. ModelError listing the places tried when none exists.
 std::filesystem::path resolve_model_dir(const std::string& flag);
 
+// --precision as the storage type of weight matrices.
+DType storage_precision(const ModelOptions& options);
+
+// Chooses the matrix-product backend for weights stored as `storage` (SIMSCORE_GEMM overrides).
+void select_gemm_backend(DType storage);
+
 // Applies --threads, loads the model, and (with --verbose) describes it on stderr.
 io::LoadedModel load_model(const ModelOptions& options);
 

@@ -49,8 +49,10 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
     // Refuse before reading any weights when they alone cannot fit.
     const auto dir = resolve_model_dir(model_options.model);
     const EncoderConfig config = io::read_encoder_config(dir / "config.json");
-    const DType storage = model_options.precision == "fp32" ? DType::f32 : DType::f16;
-    const size_t weights = weight_bytes(config, storage, 0);
+    const DType storage = storage_precision(model_options);
+    select_gemm_backend(storage);
+    const size_t weights = weight_bytes(config, storage, 0) +
+                           (gemm_backend() == GemmBackend::onednn ? BertEncoder::planned_packed_bytes(config, storage) : 0);
     const size_t baseline = io::resident_bytes();
     if (weights + baseline + kUnplannedBytes > *budget_)
       throw ResourceError(fmt::format(
@@ -139,9 +141,12 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.throughput.tokens_per_second = seconds > 0 ? stats.tokens / seconds : 0;
   const double mean_length = stats.sequences ? static_cast<double>(stats.tokens) / stats.sequences : 0;
   r.throughput.gflops = seconds > 0 ? encoder_flops(model_.config, stats.tokens, mean_length) / seconds / 1e9 : 0;
-  r.cpu.gemm_kernel = gemm_kernel_name();
+  r.cpu.gemm_kernel = encoder_->kernel_description();
   r.cpu.threads = threads_;
-  r.stage_seconds = {{"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds}};
+  const EncoderTimings& t = encoder_->timings();
+  r.stage_seconds = {{"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds},
+                     {"encode.matrix_products", t.matmul_seconds}, {"encode.attention", t.attention_seconds},
+                     {"encode.other", t.other_seconds}};
   return r;
 }
 

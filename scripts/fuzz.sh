@@ -35,8 +35,13 @@ export SIMSCORE_SHARED=$shared
 # halt_on_error: the first report ends the run; libFuzzer's -error_exitcode then fails it.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-export TMPDIR=${FUZZ_TMPDIR:-/dev/shm}  # the targets write their inputs to files; keep that in memory
-[[ -w $TMPDIR ]] || export TMPDIR=/tmp
+# The targets write each input to a file (the readers take paths): keep those in memory, in a folder
+# removed at the end even when a crash skips the targets' own clean-up.
+scratch_root=${FUZZ_TMPDIR:-/dev/shm}
+[[ -w $scratch_root ]] || scratch_root=/tmp
+TMPDIR=$(mktemp -d "$scratch_root/simscore-fuzz.XXXXXX")
+export TMPDIR
+trap 'rm -rf "$TMPDIR"' EXIT
 
 failed=()
 summary=()

@@ -1,4 +1,5 @@
 #include "core/encoder/attention.h"
+#include "core/encoder/workspace.h"
 
 #include <omp.h>
 
@@ -32,7 +33,8 @@ void self_attention(const TokenBatch& batch, int heads, int head_dim, const floa
     const HeadView q(query + first, length, head_dim, in_stride);
     const HeadView k(key + first, length, head_dim, in_stride);
     const HeadView v(value + first, length, head_dim, in_stride);
-    Eigen::Map<Matrix> p(scores + static_cast<size_t>(omp_get_thread_num()) * max_length * max_length,
+    Eigen::Map<Matrix> p(scores + static_cast<size_t>(omp_get_thread_num()) *
+                                        ActivationLayout::scores_stride(static_cast<size_t>(max_length)),
                          length, length);
 
     p.noalias() = (q * scale) * k.transpose();

@@ -1,6 +1,8 @@
 #include "core/encoder/workspace.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <new>
 
 #include "core/ops/gemm.h"
 #include "core/ops/packed_linear.h"
@@ -27,7 +29,7 @@ ActivationLayout ActivationLayout::plan(const EncoderConfig& config, const Encod
   l.context = take(tokens * h);
   l.intermediate = take(bf16 ? halves(tokens * ffn) : tokens * ffn);
   l.bf16_input = take(bf16 ? halves(tokens * h) : 0);
-  l.scores = take(static_cast<size_t>(threads) * max_length * max_length);
+  l.scores = take(static_cast<size_t>(threads) * scores_stride(max_length));
   // Prepacked encoder layers need no scratch; only `linear` (fallback backend, heads) widens.
   size_t scratch = 0;
   if (!packed)
@@ -42,17 +44,33 @@ ActivationLayout ActivationLayout::plan(const EncoderConfig& config, const Encod
   return l;
 }
 
+namespace {
+
+// 64-byte aligned, so that every buffer in the arena starts on a cache line in every run: Eigen's
+// vectorised reductions (LayerNorm statistics, softmax sums) peel to alignment, and the same input
+// must give the same bits whatever address malloc returned.
+float* allocate(size_t floats) {
+  const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+  auto* p = static_cast<float*>(std::aligned_alloc(64, bytes ? bytes : 64));
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+void Workspace::Free::operator()(float* p) const { std::free(p); }
+
 void Workspace::reserve(const EncoderConfig& config, const EncoderWeights& weights, size_t tokens,
                         size_t max_length, int threads) {
   const size_t floats = ActivationLayout::plan(config, weights, tokens, max_length, threads).total;
   if (floats <= capacity_) return;
-  data_.reset(new float[floats]);
+  data_.reset(allocate(floats));
   capacity_ = floats;
 }
 
 float* Workspace::prepare(const ActivationLayout& layout) {
   if (layout.total > capacity_) {
-    data_.reset(new float[layout.total]);
+    data_.reset(allocate(layout.total));
     capacity_ = layout.total;
   }
   peak_ = std::max(peak_, layout.total);

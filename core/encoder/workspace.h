@@ -24,6 +24,11 @@ struct ActivationLayout {
                              // scoring heads; 0 for fp32 weights)
   size_t total = 0;          // floats
 
+  // Floats between two threads' attention-score buffers: a whole number of cache lines, so every
+  // thread's buffer has the same alignment (Eigen's vectorised sums depend on it, and scores must
+  // not depend on which thread ran a head).
+  static size_t scores_stride(size_t max_length) { return (max_length * max_length + 15) / 16 * 16; }
+
   // Exact for the encoder this process would build for `weights` (backend and compute precision
   // as gemm_backend() and compute_precision_for(weights.storage) say now).
 
@@ -44,7 +49,10 @@ class Workspace {
   size_t peak_bytes() const { return peak_ * sizeof(float); }
 
  private:
-  std::unique_ptr<float[]> data_;
+  struct Free {
+    void operator()(float* p) const;
+  };
+  std::unique_ptr<float[], Free> data_;
   size_t capacity_ = 0;  // floats
   size_t peak_ = 0;      // floats of the largest batch so far
   ActivationLayout layout_;
