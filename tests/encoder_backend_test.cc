@@ -23,6 +23,7 @@
 #include "core/ops/packed_linear.h"
 #include "core/scoring/pair_scorer.h"
 #include "io/model_dir.h"
+#include "reference_fixtures.h"
 #include "test_paths.h"
 
 namespace simscore {
@@ -30,23 +31,9 @@ namespace {
 
 using nlohmann::json;
 using testing::fixtures_dir;
+using testing::cosine;
+using testing::pairs_of;
 
-std::vector<TextPair> pairs_of(const json& expected) {
-  std::vector<TextPair> pairs;
-  for (const auto& p : expected["pairs"])
-    pairs.push_back({p[0].get_ref<const std::string&>(), p[1].get_ref<const std::string&>()});
-  return pairs;
-}
-
-double cosine(const float* a, const std::vector<float>& b) {
-  double dot = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < b.size(); ++i) {
-    dot += double{a[i]} * b[i];
-    na += double{a[i]} * a[i];
-    nb += double{b[i]} * b[i];
-  }
-  return dot / std::sqrt(na * nb);
-}
 
 class Backend : public ::testing::TestWithParam<std::string> {
  protected:

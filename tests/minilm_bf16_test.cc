@@ -17,17 +17,15 @@
 #include "core/ops/packed_linear.h"
 #include "core/scoring/pair_scorer.h"
 #include "io/model_dir.h"
+#include "reference_fixtures.h"
 #include "test_paths.h"
 
 namespace simscore {
 namespace {
 
 using nlohmann::json;
+using testing::minilm_dir;
 
-std::filesystem::path minilm_dir() {
-  return testing::env_or("SIMSCORE_DEFAULT_MODEL",
-                         (testing::source_dir() / "models/all-MiniLM-L6-v2").c_str());
-}
 
 struct PrecisionRun {
   std::vector<float> scores;

@@ -11,17 +11,15 @@
 #include "core/metrics/metrics.h"
 #include "core/scoring/pair_scorer.h"
 #include "io/model_dir.h"
+#include "reference_fixtures.h"
 #include "test_paths.h"
 
 namespace simscore {
 namespace {
 
 using nlohmann::json;
+using testing::minilm_dir;
 
-std::filesystem::path minilm_dir() {
-  return testing::env_or("SIMSCORE_DEFAULT_MODEL",
-                         (testing::source_dir() / "models/all-MiniLM-L6-v2").c_str());
-}
 
 class MiniLM : public ::testing::TestWithParam<DType> {
  protected:

@@ -19,6 +19,7 @@
 #include "core/ops/gemm.h"
 #include "core/scoring/pair_scorer.h"
 #include "io/model_dir.h"
+#include "reference_fixtures.h"
 #include "test_paths.h"
 
 namespace simscore {
@@ -26,34 +27,10 @@ namespace {
 
 using nlohmann::json;
 using testing::fixtures_dir;
+using testing::cosine;
+using testing::pairs_of;
+using testing::read_expected;
 
-json read_expected(const std::string& name) {
-  std::ifstream in(fixtures_dir() / "expected" / (name + ".json"));
-  return json::parse(in);
-}
-
-io::LoadedModel load(const std::string& name, DType precision) {
-  io::ModelLoadOptions options;
-  options.precision = precision;
-  return io::load_model(fixtures_dir() / "models" / name, options);
-}
-
-std::vector<TextPair> pairs_of(const json& expected) {
-  std::vector<TextPair> pairs;
-  for (const auto& p : expected["pairs"])
-    pairs.push_back({p[0].get_ref<const std::string&>(), p[1].get_ref<const std::string&>()});
-  return pairs;
-}
-
-float cosine(const float* a, const std::vector<float>& b) {
-  double dot = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < b.size(); ++i) {
-    dot += double{a[i]} * b[i];
-    na += double{a[i]} * a[i];
-    nb += double{b[i]} * b[i];
-  }
-  return static_cast<float>(dot / std::sqrt(na * nb));
-}
 
 class TinyXlmr : public ::testing::TestWithParam<std::string> {
  protected:
@@ -65,13 +42,13 @@ class TinyXlmr : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(TinyXlmr, DirectoryIsReadAsTheReferenceReadIt) {
-  const io::LoadedModel model = load(GetParam(), DType::f32);
+  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f32);
   EXPECT_EQ(model.scoring.mode == ScoringMode::bi ? "bi" : "cross", expected_["mode"]);
   EXPECT_EQ(model.scoring.max_length, expected_["max_length"].get<size_t>()) << model.max_length_source;
 }
 
 TEST_P(TinyXlmr, ArchitectureAndTokenizerAreReadFromTheDirectory) {
-  const io::LoadedModel model = load(GetParam(), DType::f32);
+  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f32);
   const bool bert = GetParam().starts_with("bert-");
   EXPECT_EQ(model.config.position_offset, bert ? 0 : 2) << model.config.model_type;
   EXPECT_EQ(model.tokenizer_kind, "sentencepiece");
@@ -93,7 +70,7 @@ TEST_P(TinyXlmr, ArchitectureAndTokenizerAreReadFromTheDirectory) {
 }
 
 TEST_P(TinyXlmr, Fp32HiddenStatesMatchTransformers) {
-  const io::LoadedModel model = load(GetParam(), DType::f32);
+  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f32);
   const BertEncoder encoder(model.config, model.weights);
   Workspace workspace;
   for (const json& case_ : expected_["hidden"]) {
@@ -111,7 +88,7 @@ TEST_P(TinyXlmr, Fp32HiddenStatesMatchTransformers) {
 }
 
 TEST_P(TinyXlmr, Fp32ScoresMatchTransformers) {
-  const io::LoadedModel model = load(GetParam(), DType::f32);
+  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f32);
   const BertEncoder encoder(model.config, model.weights);
   PairScorer scorer(*model.tokenizer, encoder, model.scoring);
   const std::vector<float> scores = scorer.score(pairs_of(expected_));
@@ -121,7 +98,7 @@ TEST_P(TinyXlmr, Fp32ScoresMatchTransformers) {
 }
 
 TEST_P(TinyXlmr, Fp16StorageStaysCloseToTheFp32Reference) {
-  const io::LoadedModel model = load(GetParam(), DType::f16);
+  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f16);
   EXPECT_EQ(model.weights.storage, DType::f16);
   const BertEncoder encoder(model.config, model.weights);
   PairScorer scorer(*model.tokenizer, encoder, model.scoring);
@@ -169,7 +146,7 @@ TEST(MultilingualE5, LcqmcEmbeddingsMatchSentenceTransformers) {
     float worst = 1;
     for (size_t i = 0; i < texts.size(); ++i) {
       const std::vector<float> row(reference.begin() + i * h, reference.begin() + (i + 1) * h);
-      worst = std::min(worst, cosine(ours.data() + i * h, row));
+      worst = std::min(worst, static_cast<float>(cosine(ours.data() + i * h, row)));
     }
     std::printf("  %s: %zu LCQMC texts, lowest cosine to sentence-transformers %.7f\n",
                 precision == DType::f32 ? "fp32" : "fp16", texts.size(), worst);
