@@ -22,7 +22,7 @@ namespace {
 
 struct InspectOptions {
   std::string model;
-  size_t max_batch_tokens = 8192;
+  size_t max_batch_tokens = 2048;
   int threads = 0;
 };
 
@@ -127,7 +127,7 @@ Run add_inspect_command(CLI::App& app) {
   command->add_option("--model,-m", options->model,
                       "Model directory (default: $SIMSCORE_MODEL, else the default model)");
   command->add_option("--max-batch-tokens", options->max_batch_tokens,
-                      "Real tokens per encoder batch, for the memory estimate (default 8192)")
+                      "Real tokens per encoder batch, for the memory estimate (default 2048)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   command->add_option("--threads", options->threads,
                       "Threads, for the memory estimate (default: all available CPUs)")

@@ -32,7 +32,7 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
   command.add_option("--threads", o.threads, "Compute threads (default: all available CPUs)")
       ->check(CLI::Range(1, 1024));
   command.add_option("--max-batch-tokens", o.max_batch_tokens,
-                     "Real tokens per encoder batch (default 8192)")
+                     "Real tokens per encoder batch (default 2048)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   command.add_flag("--verbose,-v", o.verbose, "Describe the model and settings on stderr");
 }

@@ -15,7 +15,7 @@ struct ModelOptions {
   std::string mode;   // empty: as the model directory says
   size_t max_length = 0;  // 0: as the model directory says
   int threads = 0;        // 0: every CPU this process may use
-  size_t max_batch_tokens = 8192;
+  size_t max_batch_tokens = 2048;
   bool verbose = false;
 };
 

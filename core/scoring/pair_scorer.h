@@ -22,7 +22,7 @@ struct ScoringOptions {
   Pooling pooling = Pooling::mean;
   bool normalize = false;
   size_t max_length = 512;         // tokens per encoded input, special tokens included
-  size_t max_batch_tokens = 8192;  // real tokens per encoder batch
+  size_t max_batch_tokens = 2048;  // real tokens per encoder batch
   bool longest_first = false;
   // Cross-encoders with two or more labels: the label whose softmax probability is the score.
   int positive_label = 1;
