@@ -6,6 +6,7 @@
 namespace simscore {
 
 void convert_to_f32(const void* src, DType from, float* dst, size_t n) {
+  if (n == 0) return;  // an empty tensor may have null data, which memcpy must not see
   const auto count = static_cast<Eigen::Index>(n);
   Eigen::Map<Eigen::ArrayXf> out(dst, count);
   switch (from) {
@@ -26,6 +27,7 @@ void convert_to_f32(const void* src, DType from, float* dst, size_t n) {
 }
 
 void convert_from_f32(const float* src, DType to, void* dst, size_t n) {
+  if (n == 0) return;
   const auto count = static_cast<Eigen::Index>(n);
   Eigen::Map<const Eigen::ArrayXf> in(src, count);
   switch (to) {
