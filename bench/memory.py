@@ -70,19 +70,27 @@ def write_pairs(path, rows):
         f.writelines("\t".join(r[:2]) + "\n" for r in rows)
 
 
+MAKE_LARGE = r'''
+import sys, torch
+from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+path, tokenizer_json = sys.argv[1], sys.argv[2]
+torch.manual_seed(0)
+config = BertConfig(vocab_size=21128, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16,
+                    intermediate_size=4096, max_position_embeddings=512, num_labels=2)
+BertForSequenceClassification(config).save_pretrained(path)
+tok = BertTokenizerFast(tokenizer_file=tokenizer_json)
+tok.model_max_length = 512
+tok.save_pretrained(path)
+'''
+
+
 def large_model(args):
+    # Written by a child process: Linux keeps a process's RSS high-water mark across fork and exec,
+    # so a parent that once held the model would inflate every later child's measured peak.
     path = os.path.join(args.work, "structbert-large-shaped")
     if not os.path.exists(os.path.join(path, "model.safetensors")):
-        from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
-        import torch
-        torch.manual_seed(0)
-        config = BertConfig(vocab_size=21128, hidden_size=1024, num_hidden_layers=24,
-                            num_attention_heads=16, intermediate_size=4096, max_position_embeddings=512,
-                            num_labels=2)
-        BertForSequenceClassification(config).save_pretrained(path)
-        tok = BertTokenizerFast(tokenizer_file=os.path.join(args.shared, "tokenizers/bge-small-zh-v1.5/tokenizer.json"))
-        tok.model_max_length = 512
-        tok.save_pretrained(path)
+        subprocess.run([sys.executable, "-c", MAKE_LARGE, path,
+                        os.path.join(args.shared, "tokenizers/bge-small-zh-v1.5/tokenizer.json")], check=True)
     return path
 
 

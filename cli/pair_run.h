@@ -18,7 +18,7 @@ namespace simscore::cli {
 using RowCheck = std::function<std::string(const io::PairRow&)>;
 
 struct PairRunOptions {
-  size_t window = 20000;        // rows per window (a fixed count, so --resume can align to it)
+  size_t window = 10000;        // rows per window (a fixed count, so --resume can align to it)
   bool skip_bad_rows = false;   // --on-error skip: failed rows get no score; else the first one throws
   size_t skip_rows = 0;         // --resume: rows already written, read but not scored
   bool progress = false;

@@ -29,7 +29,7 @@ void add_run_options(CLI::App& command, RunOptions& o) {
   command.add_option("--report", o.report, "Write a JSON report of the run here (fields: README)");
   command.add_flag("--quiet,-q", o.quiet, "Print nothing but errors on stderr");
   command.add_option("--window", o.window,
-                     "Rows read, scored and written at a time (default 20000): memory does not grow "
+                     "Rows read, scored and written at a time (default 10000): memory does not grow "
                      "with the input")
       ->check(CLI::Range(size_t{1}, size_t{1} << 26));
   command.add_option("--max-memory", o.max_memory,

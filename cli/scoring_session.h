@@ -19,7 +19,7 @@ namespace simscore::cli {
 struct RunOptions {
   std::string report;       // --report FILE
   bool quiet = false;
-  size_t window = 20000;
+  size_t window = 10000;
   std::string max_memory;   // e.g. "800M"; empty: no budget
   bool longest_first = false;
 };
