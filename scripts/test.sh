@@ -8,7 +8,7 @@ build=${BUILD_DIR:-build}
 scripts/install_deps.sh --test
 scripts/fetch_default_model.sh
 scripts/fetch_chinese_model.sh .venv/bin/python
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIMSCORE_BUILD_TESTS=ON
 cmake --build "$build" -j "$(nproc)"
 tests/reference/make_fixtures.sh "$build/fixtures" .venv/bin/python
 # With the shared data beside the checkout (as in CI) every fixture must exist: a missing one fails
