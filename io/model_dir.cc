@@ -10,6 +10,7 @@
 
 #include "core/errors.h"
 #include "io/bert_weights.h"
+#include "io/json_file.h"
 #include "io/tensor_source.h"
 #include "io/tokenizer_files.h"
 
@@ -18,26 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw ModelError(fmt::format("{}: cannot open", path.string()));
-  try {
-    return json::parse(in);
-  } catch (const json::exception& e) {
-    throw ModelError(fmt::format("{}: not valid JSON ({})", path.string(), e.what()));
-  }
-}
-
-template <typename T>
-T required(const json& j, const char* key, const fs::path& path) {
-  if (!j.contains(key)) throw ModelError(fmt::format("{}: missing \"{}\"", path.string(), key));
-  try {
-    return j.at(key).get<T>();
-  } catch (const json::exception&) {
-    throw ModelError(fmt::format("{}: \"{}\" has the wrong type", path.string(), key));
-  }
-}
 
 Activation parse_activation(const std::string& name, const fs::path& path) {
   if (name == "gelu") return Activation::gelu_erf;
@@ -55,7 +36,7 @@ struct SentenceTransformersModules {
 };
 
 Pooling read_pooling(const fs::path& path) {
-  const json j = read_json(path);
+  const json j = read_json_file(path);
   if (j.contains("pooling_mode") && j["pooling_mode"].is_string()) {
     const auto mode = j["pooling_mode"].get<std::string>();
     if (mode == "mean") return Pooling::mean;
@@ -65,12 +46,12 @@ Pooling read_pooling(const fs::path& path) {
     throw ModelError(fmt::format("{}: pooling_mode \"{}\" is not supported", path.string(), mode));
   }
   std::vector<Pooling> modes;
-  if (j.value("pooling_mode_cls_token", false)) modes.push_back(Pooling::cls);
-  if (j.value("pooling_mode_mean_tokens", false)) modes.push_back(Pooling::mean);
-  if (j.value("pooling_mode_max_tokens", false)) modes.push_back(Pooling::max);
-  if (j.value("pooling_mode_mean_sqrt_len_tokens", false)) modes.push_back(Pooling::mean_sqrt_len);
+  if (json_field<bool>(j, "pooling_mode_cls_token", false, path)) modes.push_back(Pooling::cls);
+  if (json_field<bool>(j, "pooling_mode_mean_tokens", false, path)) modes.push_back(Pooling::mean);
+  if (json_field<bool>(j, "pooling_mode_max_tokens", false, path)) modes.push_back(Pooling::max);
+  if (json_field<bool>(j, "pooling_mode_mean_sqrt_len_tokens", false, path)) modes.push_back(Pooling::mean_sqrt_len);
   for (const char* unsupported : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
-    if (j.value(unsupported, false))
+    if (json_field<bool>(j, unsupported, false, path))
       throw ModelError(fmt::format("{}: {} is not supported", path.string(), unsupported));
   if (modes.size() != 1)
     throw ModelError(fmt::format("{}: exactly one pooling mode must be on (found {}); "
@@ -87,9 +68,9 @@ SentenceTransformersModules read_modules(const fs::path& dir) {
   if (!fs::exists(path)) return st;
   st.present = true;
   bool has_pooling = false;
-  for (const json& module : read_json(path)) {
-    const std::string type = module.value("type", "");
-    const std::string subdir = module.value("path", "");
+  for (const json& module : read_json_file(path)) {
+    const std::string type = json_field<std::string>(module, "type", "", path);
+    const std::string subdir = json_field<std::string>(module, "path", "", path);
     // The class name is what matters: sentence-transformers moved the modules between releases
     // (sentence_transformers.models.Pooling, ...sentence_transformer.modules.pooling.Pooling).
     const std::string kind = type.substr(type.rfind('.') + 1);
@@ -129,10 +110,10 @@ std::vector<std::string> read_label_names(const fs::path& dir, size_t labels) {
     }
     return found;
   };
-  if (from(read_json(dir / "config.json"))) return names;
+  if (from(read_json_file(dir / "config.json"))) return names;
   const fs::path modelscope = dir / "configuration.json";
   if (fs::exists(modelscope)) {
-    const json j = read_json(modelscope);
+    const json j = read_json_file(modelscope);
     if (from(j) || (j.contains("model") && j["model"].is_object() && from(j["model"]))) return names;
   }
   return {};
@@ -158,9 +139,9 @@ int similar_label(const std::vector<std::string>& names) {
 }  // namespace
 
 EncoderConfig read_encoder_config(const fs::path& path) {
-  const json j = read_json(path);
+  const json j = read_json_file(path);
   EncoderConfig c;
-  c.model_type = j.value("model_type", "bert");
+  c.model_type = json_field<std::string>(j, "model_type", "bert", path);
   // ModelScope's StructBERT (SbertModel) is BERT's architecture under BERT's tensor names.
   // RoBERTa / XLM-R: the same encoder, with position ids counted from pad_token_id + 1 (fairseq
   // reserves the positions up to the padding index) and usually a single token type.
@@ -169,19 +150,26 @@ EncoderConfig read_encoder_config(const fs::path& path) {
     throw ModelError(fmt::format("{}: model_type \"{}\" is not supported (bert, structbert, "
                                  "roberta, xlm-roberta are)",
                                  path.string(), c.model_type));
-  if (roberta) c.position_offset = j.value("pad_token_id", 1) + 1;
-  c.vocab_size = required<int>(j, "vocab_size", path);
-  c.hidden_size = required<int>(j, "hidden_size", path);
-  c.num_layers = required<int>(j, "num_hidden_layers", path);
-  c.num_heads = required<int>(j, "num_attention_heads", path);
-  c.intermediate_size = required<int>(j, "intermediate_size", path);
-  c.max_position_embeddings = required<int>(j, "max_position_embeddings", path);
-  c.type_vocab_size = j.value("type_vocab_size", 2);
-  c.layer_norm_eps = j.value("layer_norm_eps", 1e-12f);
-  c.activation = parse_activation(j.value("hidden_act", "gelu"), path);
-  if (j.value("position_embedding_type", "absolute") != "absolute")
+  c.vocab_size = json_required<int>(j, "vocab_size", path);
+  c.hidden_size = json_required<int>(j, "hidden_size", path);
+  c.num_layers = json_required<int>(j, "num_hidden_layers", path);
+  c.num_heads = json_required<int>(j, "num_attention_heads", path);
+  c.intermediate_size = json_required<int>(j, "intermediate_size", path);
+  c.max_position_embeddings = json_required<int>(j, "max_position_embeddings", path);
+  if (roberta) {
+    const int pad_token_id = json_field<int>(j, "pad_token_id", 1, path);
+    if (pad_token_id < 0 || pad_token_id >= c.max_position_embeddings)
+      throw ModelError(fmt::format("{}: pad_token_id {} is outside the {} positions", path.string(),
+                                   pad_token_id, c.max_position_embeddings));
+    c.position_offset = pad_token_id + 1;
+  }
+  c.type_vocab_size = json_field<int>(j, "type_vocab_size", 2, path);
+  c.layer_norm_eps = json_field<float>(j, "layer_norm_eps", 1e-12f, path);
+  c.activation = parse_activation(json_field<std::string>(j, "hidden_act", "gelu", path), path);
+  const auto position_embedding = json_field<std::string>(j, "position_embedding_type", "absolute", path);
+  if (position_embedding != "absolute")
     throw ModelError(fmt::format("{}: position_embedding_type \"{}\" is not supported (absolute is)",
-                                 path.string(), j["position_embedding_type"].get<std::string>()));
+                                 path.string(), position_embedding));
   if (c.hidden_size <= 0 || c.num_heads <= 0 || c.hidden_size % c.num_heads != 0 ||
       c.num_layers <= 0 || c.vocab_size <= 0 || c.intermediate_size <= 0 ||
       c.max_position_embeddings <= c.position_offset || c.type_vocab_size <= 0)
@@ -203,9 +191,10 @@ MaxLength effective_max_length(const fs::path& dir, std::optional<size_t> tokeni
   const fs::path st_config = dir / "sentence_bert_config.json";
   if (requested) {
     chosen = {*requested, "--max-length"};
-  } else if (fs::exists(st_config) && read_json(st_config).value("max_seq_length", json()).is_number()) {
-    chosen = {read_json(st_config)["max_seq_length"].get<size_t>(),
-              "sentence_bert_config.json max_seq_length"};
+  } else if (const auto st_max = fs::exists(st_config)
+                                     ? json_optional<size_t>(read_json_file(st_config), "max_seq_length", st_config)
+                                     : std::nullopt) {
+    chosen = {*st_max, "sentence_bert_config.json max_seq_length"};
   } else if (tokenizer_max) {
     chosen = {*tokenizer_max, "tokenizer_config.json model_max_length"};
   }

@@ -14,6 +14,7 @@
 #include "core/errors.h"
 #include "core/tokenizer/sentencepiece_tokenizer.h"
 #include "core/tokenizer/wordpiece.h"
+#include "io/json_file.h"
 
 namespace simscore::io {
 namespace {
@@ -29,33 +30,6 @@ std::string read_file(const fs::path& path) {
   return content.str();
 }
 
-json read_json(const fs::path& path) {
-  try {
-    return json::parse(read_file(path));
-  } catch (const json::exception& e) {
-    throw ModelError(path.string() + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
-// Reads `object[key]` as T, or `fallback` when the key is absent or null.
-template <typename T>
-T value_or(const json& object, const char* key, T fallback, const fs::path& file) {
-  const auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return fallback;
-  try {
-    return it->get<T>();
-  } catch (const json::exception&) {
-    throw ModelError(file.string() + ": \"" + key + "\" has an unexpected type");
-  }
-}
-
-// A boolean that may be null ("strip_accents": null means "follow lowercase").
-std::optional<bool> optional_bool(const json& object, const char* key, const fs::path& file) {
-  const auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return std::nullopt;
-  return value_or<bool>(object, key, false, file);
-}
-
 // transformers writes special tokens either as a string or as an AddedToken object.
 std::string token_content(const json& value) {
   if (value.is_string()) return value.get<std::string>();
@@ -67,7 +41,7 @@ std::string token_content(const json& value) {
 // not fit an int32 is taken to mean that.
 std::optional<size_t> read_model_max_length(const fs::path& config_path) {
   if (!fs::exists(config_path)) return std::nullopt;
-  const json config = read_json(config_path);
+  const json config = read_json_file(config_path);
   const auto it = config.find("model_max_length");
   if (it == config.end() || !it->is_number()) return std::nullopt;
   const double value = it->get<double>();
@@ -107,12 +81,12 @@ BertNormalizerOptions bert_normalizer_options(bool clean_text, bool chinese,
 
 AddedToken read_added_token(const json& entry, int32_t id, const fs::path& file) {
   AddedToken token;
-  token.content = value_or<std::string>(entry, "content", "", file);
+  token.content = json_field<std::string>(entry, "content", "", file);
   token.id = id;
-  token.normalized = value_or<bool>(entry, "normalized", false, file);
-  token.lstrip = value_or<bool>(entry, "lstrip", false, file);
-  token.rstrip = value_or<bool>(entry, "rstrip", false, file);
-  token.single_word = value_or<bool>(entry, "single_word", false, file);
+  token.normalized = json_field<bool>(entry, "normalized", false, file);
+  token.lstrip = json_field<bool>(entry, "lstrip", false, file);
+  token.rstrip = json_field<bool>(entry, "rstrip", false, file);
+  token.single_word = json_field<bool>(entry, "single_word", false, file);
   return token;
 }
 
@@ -122,15 +96,15 @@ AddedToken read_added_token(const json& entry, int32_t id, const fs::path& file)
 // {"tokenizer_class": "BertTokenizer"} lowercases; without tokenizer_class, tokenizer.json rules.
 std::optional<BertNormalizerOptions> transformers_bert_options(const fs::path& config_path) {
   if (!fs::exists(config_path)) return std::nullopt;
-  const json config = read_json(config_path);
-  const auto tokenizer_class = value_or<std::string>(config, "tokenizer_class", "", config_path);
+  const json config = read_json_file(config_path);
+  const auto tokenizer_class = json_field<std::string>(config, "tokenizer_class", "", config_path);
   if (tokenizer_class != "BertTokenizer" && tokenizer_class != "BertTokenizerFast") {
     return std::nullopt;
   }
   return bert_normalizer_options(
-      true, value_or<bool>(config, "tokenize_chinese_chars", true, config_path),
-      optional_bool(config, "strip_accents", config_path),
-      value_or<bool>(config, "do_lower_case", true, config_path));
+      true, json_field<bool>(config, "tokenize_chinese_chars", true, config_path),
+      json_optional<bool>(config, "strip_accents", config_path),
+      json_field<bool>(config, "do_lower_case", true, config_path));
 }
 
 WordPieceConfig from_tokenizer_json(const json& root, const fs::path& path,
@@ -139,7 +113,7 @@ WordPieceConfig from_tokenizer_json(const json& root, const fs::path& path,
     throw ModelError(path.string() + ": no \"model\" section");
   }
   const json& model = root["model"];
-  std::string type = value_or<std::string>(model, "type", "", path);
+  std::string type = json_field<std::string>(model, "type", "", path);
   if (type.empty() && model.contains("continuing_subword_prefix")) type = "WordPiece";
   if (type != "WordPiece") {
     throw ModelError(path.string() + ": tokenizer model type \"" +
@@ -151,25 +125,25 @@ WordPieceConfig from_tokenizer_json(const json& root, const fs::path& path,
 
   WordPieceConfig config;
   for (const auto& [token, id] : model["vocab"].items()) {
-    if (!id.is_number_integer()) {
-      throw ModelError(path.string() + ": vocab entry \"" + token + "\" has no integer id");
-    }
-    config.vocab.emplace_back(token, id.get<int32_t>());
+    const auto value = json_as<int32_t>(id);
+    if (!value || *value < 0)
+      throw ModelError(path.string() + ": vocab entry \"" + token + "\" has no valid id");
+    config.vocab.emplace_back(token, *value);
   }
-  config.unk_token = value_or<std::string>(model, "unk_token", "[UNK]", path);
+  config.unk_token = json_field<std::string>(model, "unk_token", "[UNK]", path);
   config.continuing_subword_prefix =
-      value_or<std::string>(model, "continuing_subword_prefix", "##", path);
-  config.max_input_chars_per_word = value_or<size_t>(model, "max_input_chars_per_word", 100, path);
+      json_field<std::string>(model, "continuing_subword_prefix", "##", path);
+  config.max_input_chars_per_word = json_field<size_t>(model, "max_input_chars_per_word", 100, path);
 
   const json normalizer = root.value("normalizer", json());
   if (normalizer.is_null()) {
     config.normalizer = BertNormalizerOptions{false, false, false, false};
   } else if (normalizer.value("type", "") == "BertNormalizer") {
-    const bool lowercase = value_or<bool>(normalizer, "lowercase", true, path);
+    const bool lowercase = json_field<bool>(normalizer, "lowercase", true, path);
     config.normalizer = bert_normalizer_options(
-        value_or<bool>(normalizer, "clean_text", true, path),
-        value_or<bool>(normalizer, "handle_chinese_chars", true, path),
-        optional_bool(normalizer, "strip_accents", path), lowercase);
+        json_field<bool>(normalizer, "clean_text", true, path),
+        json_field<bool>(normalizer, "handle_chinese_chars", true, path),
+        json_optional<bool>(normalizer, "strip_accents", path), lowercase);
   } else {
     throw ModelError(path.string() + ": normalizer \"" + normalizer.value("type", "?") +
                      "\" is not supported with WordPiece (only BertNormalizer is)");
@@ -185,7 +159,7 @@ WordPieceConfig from_tokenizer_json(const json& root, const fs::path& path,
 
   if (const auto it = root.find("added_tokens"); it != root.end() && it->is_array()) {
     for (const json& entry : *it) {
-      const int32_t id = value_or<int32_t>(entry, "id", -1, path);
+      const int32_t id = json_field<int32_t>(entry, "id", -1, path);
       if (id < 0) throw ModelError(path.string() + ": an added token has no id");
       config.added_tokens.push_back(read_added_token(entry, id, path));
     }
@@ -197,7 +171,7 @@ WordPieceConfig from_tokenizer_json(const json& root, const fs::path& path,
 
 // What transformers' BertTokenizerFast builds from vocab.txt and tokenizer_config.json.
 WordPieceConfig from_vocab_txt(const fs::path& vocab_path, const fs::path& config_path) {
-  const json config_json = fs::exists(config_path) ? read_json(config_path) : json::object();
+  const json config_json = fs::exists(config_path) ? read_json_file(config_path) : json::object();
   WordPieceConfig config;
   {
     std::istringstream lines(read_file(vocab_path));
@@ -205,10 +179,10 @@ WordPieceConfig from_vocab_txt(const fs::path& vocab_path, const fs::path& confi
     int32_t index = 0;
     while (std::getline(lines, line)) config.vocab.emplace_back(line, index++);
   }
-  const bool lowercase = value_or<bool>(config_json, "do_lower_case", true, config_path);
+  const bool lowercase = json_field<bool>(config_json, "do_lower_case", true, config_path);
   config.normalizer = bert_normalizer_options(
-      true, value_or<bool>(config_json, "tokenize_chinese_chars", true, config_path),
-      optional_bool(config_json, "strip_accents", config_path), lowercase);
+      true, json_field<bool>(config_json, "tokenize_chinese_chars", true, config_path),
+      json_optional<bool>(config_json, "strip_accents", config_path), lowercase);
 
   const auto special_name = [&](const char* key, const char* fallback) {
     const auto it = config_json.find(key);
@@ -390,18 +364,18 @@ SentencePieceConfig from_sentencepiece_model(const fs::path& path) {
 }
 
 PrependScheme read_metaspace(const json& step, const fs::path& path) {
-  if (value_or<std::string>(step, "replacement", "\xE2\x96\x81", path) != "\xE2\x96\x81")
+  if (json_field<std::string>(step, "replacement", "\xE2\x96\x81", path) != "\xE2\x96\x81")
     throw ModelError(path.string() + ": Metaspace with a replacement other than U+2581 is not supported");
-  if (!value_or<bool>(step, "split", true, path))
+  if (!json_field<bool>(step, "split", true, path))
     throw ModelError(path.string() + ": Metaspace with split=false is not supported");
   if (step.contains("prepend_scheme")) {
-    const auto scheme = value_or<std::string>(step, "prepend_scheme", "always", path);
+    const auto scheme = json_field<std::string>(step, "prepend_scheme", "always", path);
     if (scheme == "always") return PrependScheme::always;
     if (scheme == "first") return PrependScheme::first;
     if (scheme == "never") return PrependScheme::never;
     throw ModelError(path.string() + ": Metaspace prepend_scheme \"" + scheme + "\" is unknown");
   }
-  return value_or<bool>(step, "add_prefix_space", true, path) ? PrependScheme::always
+  return json_field<bool>(step, "add_prefix_space", true, path) ? PrependScheme::always
                                                               : PrependScheme::never;
 }
 
@@ -409,16 +383,16 @@ PrependScheme read_metaspace(const json& step, const fs::path& path) {
 // vocabulary is written out in model order, so the SentencePiece ids are the model ids.
 SentencePieceConfig from_unigram_json(const json& root, const fs::path& path) {
   const json& model = root["model"];
-  if (value_or<bool>(model, "byte_fallback", false, path))
+  if (json_field<bool>(model, "byte_fallback", false, path))
     throw ModelError(path.string() + ": Unigram with byte_fallback is not supported");
   if (!model.contains("vocab") || !model["vocab"].is_array())
     throw ModelError(path.string() + ": the Unigram model has no vocab array");
-  const auto unk_id = value_or<int64_t>(model, "unk_id", -1, path);
+  const auto unk_id = json_field<int64_t>(model, "unk_id", -1, path);
 
   SentencePieceConfig config;
   if (const auto it = root.find("added_tokens"); it != root.end() && it->is_array()) {
     for (const json& entry : *it) {
-      const int32_t id = value_or<int32_t>(entry, "id", -1, path);
+      const int32_t id = json_field<int32_t>(entry, "id", -1, path);
       if (id < 0) throw ModelError(path.string() + ": an added token has no id");
       config.added_tokens.push_back(read_added_token(entry, id, path));
     }
@@ -439,7 +413,7 @@ SentencePieceConfig from_unigram_json(const json& root, const fs::path& path) {
   const auto read_normalizer = [&](const json& step) {
     const std::string type = step.value("type", "");
     if (type == "Precompiled") {
-      charsmap = base64_decode(value_or<std::string>(step, "precompiled_charsmap", "", path), path);
+      charsmap = base64_decode(json_field<std::string>(step, "precompiled_charsmap", "", path), path);
     } else if (type == "Replace" && step.contains("pattern") &&
                step["pattern"].value("Regex", "") == " {2,}" && step.value("content", "") == " ") {
       config.collapse_spaces = true;
@@ -502,7 +476,7 @@ SentencePieceConfig from_unigram_json(const json& root, const fs::path& path) {
       if (piece.contains("Sequence")) {
         if (piece["Sequence"].value("id", "") == "A") after_a = true;
         if (piece["Sequence"].value("id", "") == "B") {
-          config.special_tokens.second_type_id = piece["Sequence"].value("type_id", 0);
+          config.special_tokens.second_type_id = json_field<int32_t>(piece["Sequence"], "type_id", 0, path);
           break;
         }
       } else if (after_a) {
@@ -561,7 +535,7 @@ static LoadedTokenizer load_tokenizer_files(const fs::path& model_dir) {
     if (!sentencepiece_model && fs::exists(model_dir / name)) sentencepiece_model = model_dir / name;
   }
   if (fs::exists(tokenizer_json)) {
-    const json root = read_json(tokenizer_json);
+    const json root = read_json_file(tokenizer_json);
     const bool unigram = root.is_object() && root.contains("model") && root["model"].is_object() &&
                          root["model"].value("type", "") == "Unigram";
     if (unigram) {

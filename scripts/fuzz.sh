@@ -5,6 +5,9 @@
 # saved as build-fuzz/fuzz/crashes/<target>-crash-<hash>. Prints the executions of every target.
 #
 #   FUZZ_SECONDS   time per target (default 60)
+#   FUZZ_SEED      libFuzzer's -seed (default 0: a new one each run). The test command fixes it, so
+#                  that CI walks the same inputs on every run and fails only on a regression;
+#                  explore with the default and longer times, and commit what it finds as tests
 #   FUZZ_TARGETS   targets to run (default: every target the build has)
 #   FUZZ_BUILD_DIR build folder (default build-fuzz); its fuzz/corpus/ grows from run to run
 set -euo pipefail
@@ -54,8 +57,8 @@ for target in "${targets[@]}"; do
   dict=()
   [[ -f tests/fuzz/$target.dict ]] && dict=(-dict="tests/fuzz/$target.dict")
   status=0
-  "$build/tests/fuzz/fuzz_$target" "$corpus" "$seeds" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=4096 -print_final_stats=1 -close_fd_mask=1 \
+  "$build/tests/fuzz/fuzz_$target" "$corpus" "$seeds" "${dict[@]}" -max_total_time="$seconds" \
+    -seed="${FUZZ_SEED:-0}" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 -close_fd_mask=1 \
     -artifact_prefix="$build/fuzz/crashes/$target-" >"$log" 2>&1 || status=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
