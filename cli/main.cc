@@ -6,6 +6,10 @@
 #include <CLI/CLI.hpp>
 #include <system_error>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "cli/blas_setup.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -15,6 +19,17 @@
 
 namespace simscore::cli {
 namespace {
+
+// Every window allocates and frees buffers of tens of MiB (encodings, embeddings). glibc raises its
+// mmap threshold each time such a block is freed, after which blocks that size come from the heap,
+// fragment it and are never returned: peak RSS climbed window after window (MiniLM, 10,000-row
+// windows: 125 MiB for one window, 145 MiB for four, 166 MiB for twenty). A fixed threshold keeps
+// large blocks in mmap, given back on free, and the peak flat (126 MiB for four windows).
+void keep_memory_flat() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
+}
 
 int run(int argc, char** argv) {
   CLI::App app{"simscore: semantic similarity of sentence pairs with BERT-family encoders"};
@@ -41,6 +56,7 @@ int main(int argc, char** argv) {
   using namespace simscore;
   using namespace simscore::cli;
   ensure_blas_kernel(argv);
+  keep_memory_flat();
   install_signal_handlers();
   try {
     return run(argc, argv);

@@ -103,6 +103,30 @@ TEST(OpenBlasLinear, Fp32AndWidenedFp16MatchDoubleReference) {
   }
 }
 
+// A matrix past the 4 MiB widening scratch (2 blocks of 1,497 output rows and one of 6) is widened
+// block by block into a scratch much smaller than itself, every block landing in its own columns,
+// with a leading dimension too.
+TEST(OpenBlasLinear, LargeHalfPrecisionMatricesAreWidenedInBlocks) {
+  const int out = 3000, in = 700, rows = 7, ldy = out + 5;
+  const OwnedLinear l = random_linear(out, in, DType::f16, 5);
+  const size_t scratch_floats = linear_scratch_floats(l.layer);
+  EXPECT_LE(scratch_floats, size_t{1} << 20);
+  EXPECT_LT(scratch_floats, static_cast<size_t>(out) * in);
+  std::vector<float> scratch(scratch_floats);
+  const auto x = random_input(rows, in, 6);
+  std::vector<float> y(static_cast<size_t>(rows) * ldy, -7.0f);
+  linear(x.data(), rows, l.layer, y.data(), scratch.data(), ldy);
+  const auto expected = reference(x, rows, l.weight_f32, l.layer.bias, out, in, false);
+  double worst = 0;
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < out; ++c)
+      worst = std::max(worst, std::abs(expected[static_cast<size_t>(r) * out + c] -
+                                       y[static_cast<size_t>(r) * ldy + c]));
+    for (int c = out; c < ldy; ++c) EXPECT_EQ(y[static_cast<size_t>(r) * ldy + c], -7.0f);
+  }
+  EXPECT_LE(worst, 1e-4);
+}
+
 TEST(OpenBlasLinear, WritesRowsWithALeadingDimension) {
   const int out = 32, in = 48, rows = 5, ldy = 3 * out;
   const OwnedLinear l = random_linear(out, in, DType::f32, 3);

@@ -2,6 +2,7 @@
 
 #include <dnnl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -33,6 +34,14 @@ class Stopwatch {
  private:
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
+
+// Calls run(first, rows) for consecutive token slices of at most ActivationLayout::ffn_slice_tokens
+// (the rows the feed-forward buffer holds). Each token's feed-forward is independent of the others.
+template <typename Run>
+void for_each_ffn_slice(int tokens, Run&& run) {
+  constexpr int slice = static_cast<int>(ActivationLayout::ffn_slice_tokens);
+  for (int first = 0; first < tokens; first += slice) run(first, std::min(slice, tokens - first));
+}
 
 }  // namespace
 
@@ -174,8 +183,12 @@ void BertEncoder::forward_packed(const TokenBatch& batch, const ActivationLayout
     std::swap(hidden, spare);
     x = product_input(hidden);
     clock.lap(timings_.other_seconds);
-    packed.intermediate(x, tokens, intermediate);  // bias and GELU fused, fp32 before rounding
-    packed.output(intermediate, tokens, spare);
+    for_each_ffn_slice(tokens, [&](int first, int rows) {
+      const size_t x_row_bytes = static_cast<size_t>(h) * (bf16 ? 2 : 4);
+      // bias and GELU fused, fp32 before rounding
+      packed.intermediate(static_cast<const char*>(x) + first * x_row_bytes, rows, intermediate);
+      packed.output(intermediate, rows, spare + static_cast<size_t>(first) * h);
+    });
     clock.lap(timings_.matmul_seconds);
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
     std::swap(hidden, spare);
@@ -211,12 +224,15 @@ void BertEncoder::forward_openblas(const TokenBatch& batch, const ActivationLayo
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.attention_norm, eps);
     std::swap(hidden, spare);
     clock.lap(timings_.other_seconds);
-    linear(hidden, tokens, layer.intermediate, intermediate, scratch);
-    clock.lap(timings_.matmul_seconds);
-    add_bias_activation(intermediate, nullptr, tokens, ffn, config_.activation);
-    clock.lap(timings_.other_seconds);
-    linear(intermediate, tokens, layer.output, spare, scratch);
-    clock.lap(timings_.matmul_seconds);
+    for_each_ffn_slice(tokens, [&](int first, int rows) {
+      const size_t at = static_cast<size_t>(first) * h;
+      linear(hidden + at, rows, layer.intermediate, intermediate, scratch);
+      clock.lap(timings_.matmul_seconds);
+      add_bias_activation(intermediate, nullptr, rows, ffn, config_.activation);
+      clock.lap(timings_.other_seconds);
+      linear(intermediate, rows, layer.output, spare + at, scratch);
+      clock.lap(timings_.matmul_seconds);
+    });
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
     std::swap(hidden, spare);
     clock.lap(timings_.other_seconds);

@@ -27,7 +27,8 @@ ActivationLayout ActivationLayout::plan(const EncoderConfig& config, const Encod
   l.spare = take(tokens * h);
   l.qkv = take(tokens * 3 * h);
   l.context = take(tokens * h);
-  l.intermediate = take(bf16 ? halves(tokens * ffn) : tokens * ffn);
+  const size_t ffn_rows = std::min(tokens, ffn_slice_tokens);
+  l.intermediate = take(bf16 ? halves(ffn_rows * ffn) : ffn_rows * ffn);
   l.bf16_input = take(bf16 ? halves(tokens * h) : 0);
   l.scores = take(static_cast<size_t>(threads) * scores_stride(max_length));
   // Prepacked encoder layers need no scratch; only `linear` (fallback backend, heads) widens.
@@ -63,16 +64,19 @@ void Workspace::Free::operator()(float* p) const { std::free(p); }
 void Workspace::reserve(const EncoderConfig& config, const EncoderWeights& weights, size_t tokens,
                         size_t max_length, int threads) {
   const size_t floats = ActivationLayout::plan(config, weights, tokens, max_length, threads).total;
-  if (floats <= capacity_) return;
+  if (floats > capacity_) replace(floats);
+}
+
+// The old arena goes before the new one is allocated: both at once would be the run's peak.
+void Workspace::replace(size_t floats) {
+  data_.reset();
+  capacity_ = 0;
   data_.reset(allocate(floats));
   capacity_ = floats;
 }
 
 float* Workspace::prepare(const ActivationLayout& layout) {
-  if (layout.total > capacity_) {
-    data_.reset(allocate(layout.total));
-    capacity_ = layout.total;
-  }
+  if (layout.total > capacity_) replace(layout.total);
   peak_ = std::max(peak_, layout.total);
   layout_ = layout;
   return data_.get();

@@ -17,12 +17,17 @@ struct ActivationLayout {
   size_t spare = 0;          // [tokens, H]  the other half of the residual ping-pong
   size_t qkv = 0;            // [tokens, 3H] query | key | value, one fused product
   size_t context = 0;        // [tokens, H]
-  size_t intermediate = 0;   // [tokens, FFN], fp32 or (bf16 compute) bf16
+  size_t intermediate = 0;   // [min(tokens, ffn_slice_tokens), FFN], fp32 or (bf16 compute) bf16
   size_t bf16_input = 0;     // [tokens, H] bf16 copy of a product's input (bf16 compute only)
   size_t scores = 0;         // [threads, max_length, max_length] attention probabilities
-  size_t weight_scratch = 0; // the largest matrix widened to fp32 by `linear` (OpenBLAS backend,
-                             // scoring heads; 0 for fp32 weights)
+  size_t weight_scratch = 0; // the largest block of a matrix `linear` widens to fp32 (OpenBLAS
+                             // backend, scoring heads; 0 for fp32 weights)
   size_t total = 0;          // floats
+
+  // The feed-forward block runs over at most this many tokens at a time: its [tokens, FFN]
+  // activation is the largest of a layer (4x the hidden state), and slices this long keep the
+  // products as efficient as whole batches.
+  static constexpr size_t ffn_slice_tokens = 512;
 
   // Floats between two threads' attention-score buffers: a whole number of cache lines, so every
   // thread's buffer has the same alignment (Eigen's vectorised sums depend on it, and scores must
@@ -52,6 +57,8 @@ class Workspace {
   struct Free {
     void operator()(float* p) const;
   };
+  void replace(size_t floats);
+
   std::unique_ptr<float[], Free> data_;
   size_t capacity_ = 0;  // floats
   size_t peak_ = 0;      // floats of the largest batch so far

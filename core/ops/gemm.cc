@@ -32,26 +32,49 @@ std::string onednn_kernel_name() {
 void set_gemm_backend(GemmBackend backend) { selected = backend; }
 GemmBackend gemm_backend() { return selected; }
 
+namespace {
+
+// Half-precision weights are widened to fp32 a block of output rows at a time, so the scratch stays
+// at most this many floats (4 MiB) whatever the matrix; blocks this large keep the products at
+// full speed.
+constexpr size_t kWidenBlockFloats = size_t{1} << 20;
+
+int widen_block_rows(const Linear& layer) {
+  const size_t in = static_cast<size_t>(layer.in_features());
+  const size_t rows = std::max<size_t>(1, kWidenBlockFloats / std::max<size_t>(in, 1));
+  return static_cast<int>(std::min(rows, static_cast<size_t>(layer.out_features())));
+}
+
+}  // namespace
+
 size_t linear_scratch_floats(const Linear& layer) {
-  return layer.weight.dtype == DType::f32 ? 0 : static_cast<size_t>(layer.weight.elements());
+  if (layer.weight.dtype == DType::f32) return 0;
+  return static_cast<size_t>(widen_block_rows(layer)) * static_cast<size_t>(layer.in_features());
 }
 
 void linear(const float* x, int rows, const Linear& layer, float* y, float* weight_scratch, int ldy) {
   const int out = layer.out_features();
   const int in = layer.in_features();
   if (ldy == 0) ldy = out;
-  const float* w = static_cast<const float*>(layer.weight.data);
-  if (layer.weight.dtype != DType::f32) {
-    convert_to_f32(layer.weight.data, layer.weight.dtype, weight_scratch,
-                   static_cast<size_t>(out) * in);
-    w = weight_scratch;
-  }
   // Start from the bias broadcast over rows, then accumulate the product onto it (beta = 1).
   const float* bias = layer.bias.data();
 #pragma omp parallel for schedule(static)
   for (int r = 0; r < rows; ++r) std::copy(bias, bias + out, y + static_cast<size_t>(r) * ldy);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in, 1.0f, y,
-              ldy);
+  if (layer.weight.dtype == DType::f32) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in,
+                static_cast<const float*>(layer.weight.data), in, 1.0f, y, ldy);
+    return;
+  }
+  // W is [out, in] row-major: a block of output features is a contiguous block of W.
+  const int block = widen_block_rows(layer);
+  const size_t element = dtype_size(layer.weight.dtype);
+  for (int first = 0; first < out; first += block) {
+    const int n = std::min(block, out - first);
+    convert_to_f32(static_cast<const char*>(layer.weight.data) + static_cast<size_t>(first) * in * element,
+                   layer.weight.dtype, weight_scratch, static_cast<size_t>(n) * in);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, in, 1.0f, x, in, weight_scratch, in,
+                1.0f, y + first, ldy);
+  }
 }
 
 std::string openblas_kernel_name() {

@@ -17,11 +17,12 @@ void set_gemm_backend(GemmBackend backend);
 GemmBackend gemm_backend();
 
 // y[rows, out] = x[rows, in] * W^T + b, rows of y `ldy` floats apart (0: out).  `weight_scratch`
-// must hold out*in floats when W is not fp32 (see linear_scratch_floats); it may be null for fp32.
+// must hold linear_scratch_floats(layer) floats when W is not fp32 (W is widened a block of output
+// features at a time); it may be null for fp32.
 void linear(const float* x, int rows, const Linear& layer, float* y, float* weight_scratch,
             int ldy = 0);
 
-// Floats of scratch `linear` needs for this layer (0 for fp32 weights).
+// Floats of scratch `linear` needs for this layer (0 for fp32 weights, at most 4 MiB otherwise).
 size_t linear_scratch_floats(const Linear& layer);
 
 // The fp32 kernel the selected backend runs here, e.g. "oneDNN 2.6.3 matmul brg:avx512_core" or

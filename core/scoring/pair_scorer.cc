@@ -40,18 +40,10 @@ void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& cons
   for (size_t i = 0; i < inputs.size(); ++i) lengths[i] = static_cast<int>(inputs[i].ids.size());
   const auto batches = plan_batches(lengths, options_.max_batch_tokens, options_.longest_first);
 
-  // Size the activation arena once, for the largest batch of this call.
-  size_t most_tokens = 0;
-  int longest = 0;
-  for (const auto& indices : batches) {
-    size_t tokens = 0;
-    for (uint32_t i : indices) {
-      tokens += static_cast<size_t>(lengths[i]);
-      longest = std::max(longest, lengths[i]);
-    }
-    most_tokens = std::max(most_tokens, tokens);
-  }
-  workspace_.reserve(encoder_.config(), encoder_.weights(), most_tokens, static_cast<size_t>(longest),
+  // The activation arena is sized once, for the largest batch the budget allows (a sequence of
+  // max_length tokens always fits), so no later window reallocates it; pages are touched as used.
+  workspace_.reserve(encoder_.config(), encoder_.weights(),
+                     std::max(options_.max_batch_tokens, options_.max_length), options_.max_length,
                      compute_threads());
 
   TokenBatch batch;
