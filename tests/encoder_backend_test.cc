@@ -134,8 +134,9 @@ TEST(PlannedPackedBytes, ExactForBertShapes) {
   base.hidden_size = 768, base.intermediate_size = 3072, base.num_layers = 12, base.num_heads = 12;
   const size_t parameters = 12 * (4 * 768 * 768 + 2 * 768 * 3072);
   EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::f16), parameters * 4);
-  if (bf16_support().available)
+  if (bf16_support().available) {
     EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::bf16), parameters * 2);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(HuggingFace, Backend,

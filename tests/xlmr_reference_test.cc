@@ -50,7 +50,9 @@ TEST_P(TinyXlmr, ArchitectureAndTokenizerAreReadFromTheDirectory) {
   const bool bert = GetParam().starts_with("bert-");
   EXPECT_EQ(model.config.position_offset, bert ? 0 : 2) << model.config.model_type;
   EXPECT_EQ(model.tokenizer_kind, "sentencepiece");
-  if (expected_["mode"] == "cross") EXPECT_TRUE(model.weights.pooler.has_value());
+  if (expected_["mode"] == "cross") {
+    EXPECT_TRUE(model.weights.pooler.has_value());
+  }
   // The recorded inputs are our tokenizer's encodings of the first texts (or pairs).
   size_t i = 0;
   for (const json& case_ : expected_["hidden"]) {
