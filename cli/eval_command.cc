@@ -110,6 +110,7 @@ int run_eval(EvalOptions o) {
   if (o.output.path.empty()) {
     PairRunOptions run = session.pair_run_options();
     run.skip_bad_rows = o.input.on_error == "skip";
+    run.shard = o.input.shard;
     run.extra_check = label_problem;
     try {
       counts = run_pairs(reader, session.scorer(), run, collect);

@@ -14,6 +14,16 @@ void add_input_options(CLI::App& command, InputOptions& o) {
                      "fail (default): stop at the first malformed row; skip: leave its score empty "
                      "and go on")
       ->check(CLI::IsMember({"fail", "skip"}));
+  command
+      .add_option_function<std::string>(
+          "--shard",
+          [&o](const std::string& text) {
+            if (std::string problem = parse_shard(text, o.shard); !problem.empty())
+              throw CLI::ValidationError("--shard", problem);
+          },
+          "Take only the data rows whose 0-based index (after the header) is K modulo N, e.g. 0/4; "
+          "the other rows are read past, neither scored nor counted")
+      ->type_name("K/N");
 }
 
 io::PairReader open_pairs(const InputOptions& o) {

@@ -1,10 +1,11 @@
 #pragma once
-// The flags that say how to read a pair file (--format, --header, --text-a, ...) and what to do
-// with a malformed row (--on-error).
+// The flags that say how to read a pair file (--format, --header, --text-a, ...), which of its
+// rows this process takes (--shard) and what to do with a malformed row (--on-error).
 
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "cli/shard.h"
 #include "io/pair_reader.h"
 
 namespace simscore::cli {
@@ -15,6 +16,7 @@ struct InputOptions {
   bool header = false;
   io::PairColumns columns;
   std::string on_error = "fail";
+  Shard shard;  // --shard K/N; every row by default
 };
 
 void add_input_options(CLI::App& command, InputOptions& options);

@@ -26,8 +26,11 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
                         const WindowSink& sink) {
   PairRunCounts counts;
   Progress progress(o.progress && !o.quiet, reader.size_bytes());
+  // Windows, and so --resume's window boundaries, count rows of this shard only.
+  size_t rows_read = 0;
   io::PairRow row;
-  for (size_t skipped = 0; skipped < o.skip_rows && reader.next(row); ++skipped) {
+  for (size_t skipped = 0; skipped < o.skip_rows && next_row_in_shard(reader, o.shard, rows_read, row);
+       ++skipped) {
   }
 
   std::vector<io::PairRow> rows(std::min<size_t>(o.window, 1 << 16));
@@ -37,7 +40,7 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     size_t count = 0;
     while (count < o.window && !stop_requested()) {
       if (count == rows.size()) rows.resize(std::min(o.window, rows.size() * 2));
-      if (!(more = reader.next(rows[count]))) break;
+      if (!(more = next_row_in_shard(reader, o.shard, rows_read, rows[count]))) break;
       ++count;
     }
     if (stop_requested()) throw Interrupted();

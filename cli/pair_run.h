@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "cli/shard.h"
 #include "core/scoring/pair_scorer.h"
 #include "io/pair_reader.h"
 
@@ -20,14 +21,15 @@ using RowCheck = std::function<std::string(const io::PairRow&)>;
 struct PairRunOptions {
   size_t window = 10000;        // rows per window (a fixed count, so --resume can align to it)
   bool skip_bad_rows = false;   // --on-error skip: failed rows get no score; else the first one throws
-  size_t skip_rows = 0;         // --resume: rows already written, read but not scored
+  Shard shard;                  // --shard: rows of other shards are read past, never seen by the sink
+  size_t skip_rows = 0;         // --resume: rows of the shard already written, read but not scored
   bool progress = false;
   bool quiet = false;
   RowCheck extra_check;
 };
 
 struct PairRunCounts {
-  size_t rows = 0;    // rows read (failed ones included, resumed ones excluded)
+  size_t rows = 0;    // rows of the shard read (failed ones included, resumed ones excluded)
   size_t failed = 0;
   std::map<std::string, size_t> failed_by_reason;
   size_t windows = 0;

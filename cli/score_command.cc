@@ -43,6 +43,7 @@ std::optional<PairRunCounts> write_scores(io::PairReader& reader, ScoringSession
   const bool header = input.header;
   PairRunOptions run = session.pair_run_options();
   run.skip_bad_rows = input.on_error == "skip";
+  run.shard = input.shard;
   run.extra_check = extra_check;
   if (out.resumed_lines()) {
     // Resume at a window boundary: the windows then hold the same rows as in an uninterrupted run,

@@ -3,6 +3,30 @@
 #include <fmt/format.h>
 
 namespace simscore::cli {
+namespace {
+
+// An echoed field (--with-input, --id, the header) must stay in its column and on its row's line,
+// or the output no longer has one line per row: a tab, LF or CR in it (CSV and JSON lines can hold
+// all three) is written as the two characters \t, \n or \r. A TSV field can hold only a CR inside
+// its line, so TSV input without one is echoed byte for byte.
+void append_field(std::string& text, const std::string& field) {
+  if (field.find_first_of("\t\n\r") == std::string::npos) {
+    text += field;
+    return;
+  }
+  for (const char c : field) {
+    if (c == '\t')
+      text += "\\t";
+    else if (c == '\n')
+      text += "\\n";
+    else if (c == '\r')
+      text += "\\r";
+    else
+      text += c;
+  }
+}
+
+}  // namespace
 
 void add_output_options(CLI::App& command, OutputOptions& o, const char* what) {
   command.add_option("--output,-o", o.path,
@@ -12,13 +36,17 @@ void add_output_options(CLI::App& command, OutputOptions& o, const char* what) {
                    "line too)");
   command.add_flag("--resume", o.resume,
                    "With -o FILE: continue an interrupted run after the complete rows of "
-                   "FILE.partial (same input, --window and --threads: the result is then identical)");
+                   "FILE.partial (same input, --shard, --window and --threads: the result is then "
+                   "identical)");
 }
 
 std::string output_header(const OutputOptions& o, const io::PairReader& reader, bool has_id) {
   std::string line;
   if (o.with_input) {
-    for (const std::string& name : reader.header()) line += name + '\t';
+    for (const std::string& name : reader.header()) {
+      append_field(line, name);
+      line += '\t';
+    }
   } else if (has_id) {
     line += "id\t";
   }
@@ -29,9 +57,13 @@ void format_rows(const OutputOptions& o, std::span<const io::PairRow> rows,
                  std::span<const std::optional<float>> scores, std::string& text) {
   for (size_t i = 0; i < rows.size(); ++i) {
     if (o.with_input) {
-      for (const std::string& field : rows[i].fields) text += field + '\t';
+      for (const std::string& field : rows[i].fields) {
+        append_field(text, field);
+        text += '\t';
+      }
     } else if (rows[i].id) {
-      text += *rows[i].id + '\t';
+      append_field(text, *rows[i].id);
+      text += '\t';
     }
     // The shortest text that reads back as the same float: nothing is lost, so metrics computed
     // from the file equal ours exactly.

@@ -2,6 +2,7 @@
 // How per-row results are written by `score` and `eval -o`: the score alone (default), or the id
 // and then the score (--id), or every input column and then the score (--with-input); an empty
 // score field for a row that failed under --on-error skip, so the lines stay aligned with the input.
+// Always one line per row: a tab, LF or CR inside an echoed field is written as \t, \n or \r.
 
 #include <CLI/CLI.hpp>
 #include <optional>

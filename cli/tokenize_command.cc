@@ -42,7 +42,8 @@ int run_tokenize(const TokenizeOptions& o) {
   io::OutputFile out(o.output);
   io::PairRow row;
   std::string text;
-  while (reader.next(row)) {
+  size_t rows_read = 0;
+  while (next_row_in_shard(reader, o.input.shard, rows_read, row)) {
     if (!row.error.empty()) {
       if (o.input.on_error != "skip") throw InputError(reader.display_name(), row.line, row.error);
       fmt::print(stderr, "{}:{}: skipped: {}\n", reader.display_name(), row.line, row.error);

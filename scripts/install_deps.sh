@@ -12,8 +12,9 @@ packages=(
   python3 python3-pip python3-venv
 )
 # clang with its sanitizer and libFuzzer runtimes, and LLVM's OpenMP runtime that clang's -fopenmp
-# needs: scripts/sanitize.sh and scripts/fuzz.sh.
-test_packages=(libgtest-dev clang libclang-rt-14-dev libomp-dev)
+# needs: scripts/sanitize.sh and scripts/fuzz.sh. A Java 17 runtime for pyspark's Spark
+# (tests/e2e/test_spark.py) and GNU parallel (the one-liners of examples/parallel.sh, tested).
+test_packages=(libgtest-dev clang libclang-rt-14-dev libomp-dev openjdk-17-jre-headless parallel)
 
 want=("${packages[@]}")
 [[ ${1:-} == --test ]] && want+=("${test_packages[@]}")

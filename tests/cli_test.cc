@@ -195,5 +195,101 @@ TEST_F(Cli, UnknownFlagIsAUsageError) {
   EXPECT_EQ(r.exit_code, 2);
 }
 
+TEST_F(Cli, MalformedShardIsAUsageErrorThatSaysWhy) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"4/4", "K must be less than N"}, {"0/0", "at least 1"}, {"1", "expected K/N"},
+      {"-1/3", "expected K/N"},         {"1/3/5", "expected K/N"}, {"a/b", "expected K/N"},
+      {"' 1/3'", "expected K/N"},       {"1/", "expected K/N"},
+  };
+  for (const auto& [spec, message] : cases) {
+    const Result r = run(std::string("score - --shard ") + spec, "a\tb\n");
+    EXPECT_EQ(r.exit_code, 2) << spec;
+    EXPECT_NE(r.err.find("--shard"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+  }
+}
+
+// Rows are counted after the header; a shard reads past the other shards' rows without checking
+// them, so their problems neither stop the run nor count as failures.
+TEST_F(Cli, ShardKeepsEveryNthDataRowAndNothingElse) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/config.json");
+  const auto input = write("pairs.tsv",
+                           "first\tsecond\n"  // header
+                           "a0\tb0\n"
+                           "only one column\n"  // row 1
+                           "a2\tb2\n"
+                           "a3\tb3\n"
+                           "\tempty first text\n"  // row 4
+                           "a5\tb5\n"
+                           "a6\tb6\n");
+  const std::string common = "score " + input.string() + " --header --with-input --model " + model("tiny-en-plain");
+  const Result zero = run(common + " --shard 0/3 --report " + (dir_ / "zero.json").string());
+  ASSERT_EQ(zero.exit_code, 0) << zero.err;
+  auto lines = lines_of(zero.out);
+  ASSERT_EQ(lines.size(), 4u) << zero.out;
+  EXPECT_EQ(lines[0], "first\tsecond\tscore");
+  EXPECT_EQ(lines[1].rfind("a0\tb0\t", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("a3\tb3\t", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3].rfind("a6\tb6\t", 0), 0u) << lines[3];
+  auto report = nlohmann::json::parse(read_file(dir_ / "zero.json"));
+  EXPECT_EQ(report["rows"], 3);
+  EXPECT_EQ(report["rows_failed"], 0);
+
+  const Result one = run(common + " --shard 1/3");
+  EXPECT_EQ(one.exit_code, 3);
+  EXPECT_NE(one.err.find(input.string() + ":3:"), std::string::npos) << one.err;
+
+  const Result skipped = run(common + " --shard 1/3 --on-error skip --report " + (dir_ / "one.json").string());
+  ASSERT_EQ(skipped.exit_code, 0) << skipped.err;
+  lines = lines_of(skipped.out);
+  ASSERT_EQ(lines.size(), 3u) << skipped.out;
+  EXPECT_EQ(lines[1], "only one column\t");
+  EXPECT_EQ(lines[2], "\tempty first text\t");
+  report = nlohmann::json::parse(read_file(dir_ / "one.json"));
+  EXPECT_EQ(report["rows"], 2);
+  EXPECT_EQ(report["rows_failed"], 2);
+
+  const Result two = run(common + " --shard 2/3");
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  lines = lines_of(two.out);
+  ASSERT_EQ(lines.size(), 3u) << two.out;
+  EXPECT_EQ(lines[1].rfind("a2\tb2\t", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("a5\tb5\t", 0), 0u) << lines[2];
+}
+
+TEST_F(Cli, TokenizeTakesTheSameShard) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/config.json");
+  const auto input = write("pairs.tsv", "a b\tc\nd\te f\ng\th\ni j k\tl\nm\tn\n");
+  const std::string common = "tokenize " + input.string() + " --model " + model("tiny-en-plain");
+  const Result all = run(common);
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const Result odd = run(common + " --shard 1/2");
+  ASSERT_EQ(odd.exit_code, 0) << odd.err;
+  const auto every = lines_of(all.out);
+  ASSERT_EQ(every.size(), 5u);
+  EXPECT_EQ(lines_of(odd.out), (std::vector<std::string>{every[1], every[3]}));
+}
+
+// One output line per row, whatever the fields hold: CSV and JSON lines can carry tabs and newlines
+// inside a text or an id, and an echo of them must not split the row.
+TEST_F(Cli, EchoedFieldsNeverSplitTheRowsLine) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/config.json");
+  const auto csv = write("pairs.csv", "\"one\nline two\",other\n\"x\ty\",z\r\nplain,row\n");
+  const Result r = run("score " + csv.string() + " --with-input --model " + model("tiny-en-plain"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = lines_of(r.out);
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  EXPECT_EQ(lines[0].rfind("one\\nline two\tother\t", 0), 0u) << lines[0];
+  EXPECT_EQ(lines[1].rfind("x\\ty\tz\t", 0), 0u) << lines[1];
+  EXPECT_EQ(lines[2].rfind("plain\trow\t", 0), 0u) << lines[2];
+
+  const auto jsonl = write("pairs.jsonl", "{\"a\": \"p\", \"b\": \"q\", \"id\": \"k\\t1\\r\\n\"}\n");
+  const Result ids = run("score " + jsonl.string() + " --text-a a --text-b b --id id --model " + model("tiny-en-plain"));
+  ASSERT_EQ(ids.exit_code, 0) << ids.err;
+  lines = lines_of(ids.out);
+  ASSERT_EQ(lines.size(), 1u) << ids.out;
+  EXPECT_EQ(lines[0].rfind("k\\t1\\r\\n\t", 0), 0u) << lines[0];
+}
+
 }  // namespace
 }  // namespace simscore
