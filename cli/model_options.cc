@@ -57,8 +57,8 @@ DType storage_precision(const ModelOptions& o) {
 }
 
 void select_gemm_backend(DType storage) {
-  // Memory first: fp16 and fp32 weights stay as stored and are widened one matrix at a time for
-  // OpenBLAS, so the weights cost their storage size and no more. bf16 runs on oneDNN with weights
+  // Memory first: fp16 and fp32 weights stay as stored and are widened a block of at most 4 MiB at
+  // a time for OpenBLAS, so the weights cost their storage size and no more. bf16 runs on oneDNN with weights
   // prepacked for native bf16 products (AMX / AVX512-BF16). SIMSCORE_GEMM=onednn|openblas
   // overrides: oneDNN's prepacked fp32 is faster but keeps an fp32 copy of every matrix.
   GemmBackend backend = storage == DType::bf16 ? GemmBackend::onednn : GemmBackend::openblas;

@@ -20,6 +20,10 @@
 
 namespace simscore::io {
 
+// The whole file's bytes (vocab.txt, a SentencePiece model, a JSON file); ModelError when it cannot
+// be opened.
+std::string read_model_file(const std::filesystem::path& path);
+
 // The parsed file; ModelError when it cannot be opened or is not JSON.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 

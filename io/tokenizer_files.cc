@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <string_view>
 #include <utility>
@@ -21,14 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ModelError(path.string() + ": cannot be opened");
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
 
 // transformers writes special tokens either as a string or as an AddedToken object.
 std::string token_content(const json& value) {
@@ -174,7 +165,7 @@ WordPieceConfig from_vocab_txt(const fs::path& vocab_path, const fs::path& confi
   const json config_json = fs::exists(config_path) ? read_json_file(config_path) : json::object();
   WordPieceConfig config;
   {
-    std::istringstream lines(read_file(vocab_path));
+    std::istringstream lines(read_model_file(vocab_path));
     std::string line;
     int32_t index = 0;
     while (std::getline(lines, line)) config.vocab.emplace_back(line, index++);
@@ -342,7 +333,7 @@ SpecialTokens xlmr_special_tokens(int32_t cls, int32_t sep, int32_t pad, int32_t
 // normalizer Precompiled (the model's character map); pre-tokenizers WhitespaceSplit and Metaspace
 // (prepend always); the four fairseq tokens and <mask> matched as added tokens in the raw text.
 SentencePieceConfig from_sentencepiece_model(const fs::path& path) {
-  const SentencePieceModelFile model = read_sentencepiece_model(read_file(path), path);
+  const SentencePieceModelFile model = read_sentencepiece_model(read_model_file(path), path);
   if (model.model_type != 1)
     throw ModelError(path.string() + ": SentencePiece model type " +
                      std::to_string(model.model_type) +

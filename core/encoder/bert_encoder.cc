@@ -156,6 +156,7 @@ void BertEncoder::forward_packed(const TokenBatch& batch, const ActivationLayout
   float* context = arena + layout.context;
   void* intermediate = arena + layout.intermediate;
   void* rounded = arena + layout.bf16_input;
+  const size_t input_row_bytes = static_cast<size_t>(h) * dtype_size(bf16 ? DType::bf16 : DType::f32);
   // The input of a product as that product reads it: the fp32 buffer, or its bf16 rounding.
   auto product_input = [&](const float* x) -> const void* {
     if (!bf16) return x;
@@ -184,9 +185,8 @@ void BertEncoder::forward_packed(const TokenBatch& batch, const ActivationLayout
     x = product_input(hidden);
     clock.lap(timings_.other_seconds);
     for_each_ffn_slice(tokens, [&](int first, int rows) {
-      const size_t x_row_bytes = static_cast<size_t>(h) * (bf16 ? 2 : 4);
       // bias and GELU fused, fp32 before rounding
-      packed.intermediate(static_cast<const char*>(x) + first * x_row_bytes, rows, intermediate);
+      packed.intermediate(static_cast<const char*>(x) + first * input_row_bytes, rows, intermediate);
       packed.output(intermediate, rows, spare + static_cast<size_t>(first) * h);
     });
     clock.lap(timings_.matmul_seconds);
