@@ -40,7 +40,7 @@ WORKLOADS = {
     "large": ("cross", dict(num_hidden_layers=24, hidden_size=1024, num_attention_heads=16,
                             intermediate_size=4096), 2000),
 }
-ENGINES = ["simscore-fp16", "simscore-bf16", "torch-fp32", "torch-bf16", "ct2-fp32", "ct2-int8",
+ENGINES = ["simscore-fp16", "simscore-fp16-onednn-prepacked", "simscore-bf16", "torch-fp32", "torch-bf16", "ct2-fp32", "ct2-int8",
            "ort-fp32"]
 
 
@@ -183,13 +183,15 @@ def useful_flops(config, lengths):
     return sum(layers * (2 * n * (4 * h * h + 2 * h * f) + 4 * n * n * h) for n in lengths)
 
 
-def run_simscore(args, model, pairs_path, mode, precision, tmp):
-    out = os.path.join(tmp, f"simscore-{precision}.txt")
-    report = os.path.join(tmp, f"simscore-{precision}.json")
+def run_simscore(args, model, pairs_path, mode, engine, tmp):
+    """engine: simscore-PRECISION[-BACKEND], BACKEND going to SIMSCORE_GEMM."""
+    precision, _, backend = engine.removeprefix("simscore-").partition("-")
+    out = os.path.join(tmp, f"{engine}.txt")
+    report = os.path.join(tmp, f"{engine}.json")
     cmd = [args.simscore, "score", pairs_path, "--model", model, "--precision", precision,
            "--threads", str(args.threads), "--mode", mode, "--output", out, "--report", report,
            "--quiet"]
-    wall, rss, _, _ = peak_rss_of(cmd, child_env(args))
+    wall, rss, _, _ = peak_rss_of(cmd, child_env(args, {"SIMSCORE_GEMM": backend} if backend else None))
     seconds = wall
     extra = {}
     if os.path.exists(report):
@@ -273,8 +275,7 @@ def main():
                 log(f"[{name}] {engine} on {len(pairs)} pairs ...")
                 try:
                     if engine.startswith("simscore-"):
-                        seconds, rss, extra = run_simscore(args, model, pairs_path, mode,
-                                                           engine.split("-")[1], tmp)
+                        seconds, rss, extra = run_simscore(args, model, pairs_path, mode, engine, tmp)
                     else:
                         seconds, rss, extra = run_engine(args, engine, model, pairs_path, mode, tmp)
                 except RuntimeError as e:
@@ -312,14 +313,14 @@ def print_table(results):
     for name, w in results["workloads"].items():
         rows = w["rows"]
         print(f"\n{name} ({w['mode']}, {w['pairs']} pairs)")
-        print(f"  {'engine':<15} {'pairs/s':>9} {'peak RSS MiB':>13} {'useful GFLOP/s':>15}  ratios")
+        print(f"  {'engine':<30} {'pairs/s':>9} {'peak RSS MiB':>13} {'useful GFLOP/s':>15}  ratios")
         for engine, r in rows.items():
             ratios = ""
             if engine.startswith("simscore-"):
                 others = [e for e in rows if not e.startswith("simscore-")]
                 ratios = ", ".join(f"{r['pairs_per_second'] / rows[e]['pairs_per_second']:.2f}x {e}"
                                    for e in others)
-            print(f"  {engine:<15} {r['pairs_per_second']:9.1f} {r['peak_rss_mib']:13.0f} "
+            print(f"  {engine:<30} {r['pairs_per_second']:9.1f} {r['peak_rss_mib']:13.0f} "
                   f"{r['useful_gflops']:15.1f}  {ratios}")
     if "tokenize" in results:
         t = results["tokenize"]

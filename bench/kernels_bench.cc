@@ -18,7 +18,7 @@
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
 #include "core/ops/layer_norm.h"
-#include "core/ops/packed_linear.h"
+#include "core/ops/linear_block.h"
 
 namespace simscore {
 namespace {
@@ -71,7 +71,9 @@ void MatmulOpenBlas(benchmark::State& state, DType storage) {
   state.SetLabel(openblas_kernel_name());
 }
 
-void MatmulOneDnn(benchmark::State& state, ComputePrecision precision, bool gelu) {
+// fp16-stored weights, prepacked (a copy in the compute precision) or streamed (widened to fp32 a
+// block at a time before every product, as the default fp16 path runs).
+void MatmulOneDnn(benchmark::State& state, ComputePrecision precision, WeightLayout layout, bool gelu) {
   if (precision == ComputePrecision::bf16 && !bf16_support().available) {
     state.SkipWithError("no native bf16 products on this CPU");
     return;
@@ -79,24 +81,25 @@ void MatmulOneDnn(benchmark::State& state, ComputePrecision precision, bool gelu
   const int rows = static_cast<int>(state.range(0)), out = static_cast<int>(state.range(1)),
             in = static_cast<int>(state.range(2));
   const Layer l = make_layer(out, in, DType::f16);
-  const Linear* layers[] = {&l.linear};
-  const PackedLinear packed(layers, precision, gelu ? std::optional(Activation::gelu_erf) : std::nullopt);
+  const BlockSpec spec{.layer = &l.linear, .first_out = 0, .outputs = out, .first_in = 0, .inputs = in,
+                       .activation = gelu ? std::optional(Activation::gelu_erf) : std::nullopt};
+  const LinearBlock packed(spec, precision, layout);
   const auto x = random_floats(static_cast<size_t>(rows) * in, 3);
   std::vector<uint16_t> x_bf16(x.size());
   convert_rows_to_bf16(x.data(), rows, in, x_bf16.data());
   const void* input = precision == ComputePrecision::bf16 ? static_cast<const void*>(x_bf16.data())
                                                           : static_cast<const void*>(x.data());
-  std::vector<float> y(static_cast<size_t>(rows) * out);
+  std::vector<float> y(static_cast<size_t>(rows) * out), scratch(packed.scratch_floats());
   for (auto _ : state) {
-    packed(input, rows, y.data());
+    packed(input, rows, y.data(), scratch.data());
     benchmark::DoNotOptimize(y.data());
   }
   set_flops(state, 2.0 * rows * out * in);
   state.SetLabel(packed.kernel_name());
 }
 
-// oneDNN on weights as stored ([out, in] rows, no prepacking: the kernel packs per call), with fp16
-// weights widened to fp32 before every product. What prepacking buys, and what it costs to skip it.
+// oneDNN on fp32 or bf16 weights as stored ([out, in] rows, no prepacking: the kernel packs per
+// call), the whole matrix in one product. What prepacking buys.
 void MatmulOneDnnUnpacked(benchmark::State& state, DType storage) {
   using dnnl::memory;
   if (storage == DType::bf16 && !bf16_support().available) {
@@ -118,23 +121,12 @@ void MatmulOneDnnUnpacked(benchmark::State& state, DType storage) {
   const auto x = random_floats(static_cast<size_t>(rows) * in, 3);
   std::vector<uint16_t> x_bf16(x.size());
   convert_rows_to_bf16(x.data(), rows, in, x_bf16.data());
-  std::vector<float> widened(storage == DType::f16 ? l.f32.size() : 0), y(static_cast<size_t>(rows) * out);
-  const void* weights = storage == DType::f16 ? static_cast<const void*>(widened.data()) : l.linear.weight.data;
+  std::vector<float> y(static_cast<size_t>(rows) * out);
   memory src_m(src, engine, storage == DType::bf16 ? static_cast<void*>(x_bf16.data()) : const_cast<float*>(x.data()));
-  memory wei_m(wei, engine, const_cast<void*>(weights));
+  memory wei_m(wei, engine, const_cast<void*>(l.linear.weight.data));
   memory bias_m(bias, engine, const_cast<float*>(l.linear.bias.data()));
   memory dst_m(dst, engine, y.data());
   for (auto _ : state) {
-    if (storage == DType::f16) {
-      const long chunks = 64;
-      const size_t n = widened.size(), per = (n + chunks - 1) / chunks;
-#pragma omp parallel for schedule(static)
-      for (long c = 0; c < chunks; ++c) {
-        const size_t first = c * per, count = first < n ? std::min(per, n - first) : 0;
-        if (count) convert_to_f32(static_cast<const uint16_t*>(l.linear.weight.data) + first, DType::f16,
-                                  widened.data() + first, count);
-      }
-    }
     product.execute(stream, {{DNNL_ARG_SRC, src_m}, {DNNL_ARG_WEIGHTS, wei_m}, {DNNL_ARG_BIAS, bias_m},
                              {DNNL_ARG_DST, dst_m}});
     stream.wait();
@@ -158,20 +150,22 @@ void Shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(MatmulOpenBlas, f32, DType::f32)->Apply(Shapes);
 BENCHMARK_CAPTURE(MatmulOpenBlas, f16_widened_per_call, DType::f16)->Apply(Shapes);
-BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked, ComputePrecision::f32, false)->Apply(Shapes);
-BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked, ComputePrecision::bf16, false)->Apply(Shapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked, ComputePrecision::f32, WeightLayout::prepacked, false)->Apply(Shapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_streamed, ComputePrecision::f32, WeightLayout::streamed, false)->Apply(Shapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked, ComputePrecision::bf16, WeightLayout::prepacked, false)->Apply(Shapes);
 // Prepacked against as-stored, at a small (512) and a large (8192, the default batch) token count.
 void PackingShapes(benchmark::internal::Benchmark* b) {
   for (int rows : {512, 8192}) b->Args({rows, 3072, 768})->Args({rows, 768, 3072});
   b->UseRealTime();
 }
-BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked_vs, ComputePrecision::f32, false)->Apply(PackingShapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked_vs, ComputePrecision::f32, WeightLayout::prepacked, false)->Apply(PackingShapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_streamed_vs, ComputePrecision::f32, WeightLayout::streamed, false)->Apply(PackingShapes);
 BENCHMARK_CAPTURE(MatmulOneDnnUnpacked, f32_as_stored, DType::f32)->Apply(PackingShapes);
-BENCHMARK_CAPTURE(MatmulOneDnnUnpacked, f16_widened_per_call, DType::f16)->Apply(PackingShapes);
-BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked_vs, ComputePrecision::bf16, false)->Apply(PackingShapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked_vs, ComputePrecision::bf16, WeightLayout::prepacked, false)->Apply(PackingShapes);
 BENCHMARK_CAPTURE(MatmulOneDnnUnpacked, bf16_as_stored, DType::bf16)->Apply(PackingShapes);
-BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked_gelu, ComputePrecision::f32, true)->Args({512, 3072, 768})->UseRealTime();
-BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked_gelu, ComputePrecision::bf16, true)->Args({512, 3072, 768})->UseRealTime();
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked_gelu, ComputePrecision::f32, WeightLayout::prepacked, true)->Args({512, 3072, 768})->UseRealTime();
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_streamed_gelu, ComputePrecision::f32, WeightLayout::streamed, true)->Args({512, 3072, 768})->UseRealTime();
+BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked_gelu, ComputePrecision::bf16, WeightLayout::prepacked, true)->Args({512, 3072, 768})->UseRealTime();
 
 // Args: sequence length, heads (head_dim 64), 32 sequences.
 void Attention(benchmark::State& state) {

@@ -8,7 +8,7 @@
 #include "cli/blas_setup.h"
 #include "core/errors.h"
 #include "core/ops/gemm.h"
-#include "core/ops/packed_linear.h"
+#include "core/ops/linear_block.h"
 
 namespace simscore::cli {
 namespace fs = std::filesystem;
@@ -56,17 +56,20 @@ DType storage_precision(const ModelOptions& o) {
   return o.precision == "fp32" ? DType::f32 : o.precision == "bf16" ? DType::bf16 : DType::f16;
 }
 
-void select_gemm_backend(DType storage) {
-  // Memory first: fp16 and fp32 weights stay as stored and are widened a block of at most 4 MiB at
-  // a time for OpenBLAS, so the weights cost their storage size and no more. bf16 runs on oneDNN with weights
-  // prepacked for native bf16 products (AMX / AVX512-BF16). SIMSCORE_GEMM=onednn|openblas
-  // overrides: oneDNN's prepacked fp32 is faster but keeps an fp32 copy of every matrix.
-  GemmBackend backend = storage == DType::bf16 ? GemmBackend::onednn : GemmBackend::openblas;
+void select_gemm_backend() {
+  // oneDNN, with fp16 and fp32 weights used as stored (widened a block of about 4 MiB at a time, so
+  // they cost their storage size and no more) and bf16 weights prepacked for native bf16 products.
+  // SIMSCORE_GEMM overrides (README "Speed").
+  GemmBackend backend = GemmBackend::onednn;
   if (const char* env = std::getenv("SIMSCORE_GEMM"); env && *env) {
     const std::string name = env;
-    if (name != "onednn" && name != "openblas")
-      throw CLI::ValidationError("SIMSCORE_GEMM", "must be onednn or openblas, not \"" + name + "\"");
-    backend = name == "onednn" ? GemmBackend::onednn : GemmBackend::openblas;
+    if (name == "onednn-prepacked")
+      backend = GemmBackend::onednn_prepacked;
+    else if (name == "openblas")
+      backend = GemmBackend::openblas;
+    else if (name != "onednn")
+      throw CLI::ValidationError("SIMSCORE_GEMM", "must be onednn, onednn-prepacked or openblas, not \"" +
+                                                      name + "\"");
   }
   set_gemm_backend(backend);
 }
@@ -81,7 +84,7 @@ io::LoadedModel load_model(const ModelOptions& o) {
 
   io::ModelLoadOptions load;
   load.precision = storage_precision(o);
-  select_gemm_backend(load.precision);
+  select_gemm_backend();
   if (load.precision == DType::bf16 && compute_precision_for(DType::bf16) != ComputePrecision::bf16)
     fmt::print(stderr, "simscore: --precision bf16: no native bf16 products here ({}); weights stay "
                "bf16 and products run in fp32\n", bf16_support().description);

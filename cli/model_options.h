@@ -28,8 +28,8 @@ std::filesystem::path resolve_model_dir(const std::string& flag);
 // --precision as the storage type of weight matrices.
 DType storage_precision(const ModelOptions& options);
 
-// Chooses the matrix-product backend for weights stored as `storage` (SIMSCORE_GEMM overrides).
-void select_gemm_backend(DType storage);
+// Chooses the matrix-product backend: oneDNN unless SIMSCORE_GEMM says otherwise.
+void select_gemm_backend();
 
 // Applies --threads, loads the model, and (with --verbose) describes it on stderr.
 io::LoadedModel load_model(const ModelOptions& options);

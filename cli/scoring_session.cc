@@ -50,9 +50,9 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
     const auto dir = resolve_model_dir(model_options.model);
     const EncoderConfig config = io::read_encoder_config(dir / "config.json");
     const DType storage = storage_precision(model_options);
-    select_gemm_backend(storage);
+    select_gemm_backend();
     const size_t weights = weight_bytes(config, storage, 0) +
-                           (gemm_backend() == GemmBackend::onednn ? BertEncoder::planned_packed_bytes(config, storage) : 0);
+                           BertEncoder::planned_packed_bytes(config, storage);
     const size_t baseline = io::resident_bytes();
     if (weights + baseline + kUnplannedBytes > *budget_)
       throw ResourceError(fmt::format(

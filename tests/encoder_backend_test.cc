@@ -1,7 +1,8 @@
 // The encoder on its other compute paths against HuggingFace (tiny random-weight models written by
 // tests/reference/make_model_fixtures.py, run by transformers in fp32):
-//  - the OpenBLAS fallback backend: held to the same tolerances as the default oneDNN path in
-//    encoder_reference_test (hidden states within 1e-4, scores within 1e-5);
+//  - the OpenBLAS fallback backend and oneDNN with prepacked fp32 weights: held to the same
+//    tolerances as the default path (oneDNN, weights streamed) in encoder_reference_test (hidden
+//    states within 1e-4, scores within 1e-5);
 //  - bf16 compute (bf16 weights and product inputs, fp32 sums, LayerNorm/softmax/GELU in fp32):
 //    scores within 5e-2 of the fp32 reference and pooled embeddings at cosine >= 0.999. bf16 keeps 8
 //    significant bits, 8x coarser than fp16, whose storage is held to 2e-3 in
@@ -20,7 +21,7 @@
 
 #include "core/encoder/bert_encoder.h"
 #include "core/ops/gemm.h"
-#include "core/ops/packed_linear.h"
+#include "core/ops/linear_block.h"
 #include "core/scoring/pair_scorer.h"
 #include "io/model_dir.h"
 #include "reference_fixtures.h"
@@ -52,13 +53,16 @@ class Backend : public ::testing::TestWithParam<std::string> {
   json expected_;
 };
 
-TEST_P(Backend, OpenBlasFallbackMatchesTransformers) {
-  set_gemm_backend(GemmBackend::openblas);
+TEST_P(Backend, OtherBackendsMatchTransformers) {
+  for (GemmBackend backend : {GemmBackend::openblas, GemmBackend::onednn_prepacked})
   for (DType storage : {DType::f32, DType::f16}) {
+    set_gemm_backend(backend);
     const io::LoadedModel model = load(storage);
     const BertEncoder encoder(model.config, model.weights);
-    EXPECT_EQ(encoder.packed_bytes(), 0u);
-    EXPECT_NE(encoder.kernel_description().find("OpenBLAS"), std::string::npos);
+    const bool openblas = backend == GemmBackend::openblas;
+    EXPECT_EQ(encoder.packed_bytes() > 0, !openblas);
+    EXPECT_NE(encoder.kernel_description().find(openblas ? "OpenBLAS" : "prepacked"), std::string::npos)
+        << encoder.kernel_description();
     if (storage == DType::f32) {
       Workspace workspace;
       for (const json& case_ : expected_["hidden"]) {
@@ -78,7 +82,7 @@ TEST_P(Backend, OpenBlasFallbackMatchesTransformers) {
     ASSERT_EQ(scores.size(), expected_["scores"].size());
     for (size_t i = 0; i < scores.size(); ++i)
       EXPECT_NEAR(scores[i], expected_["scores"][i].get<float>(), storage == DType::f32 ? 1e-5 : 2e-3)
-          << dtype_name(storage) << " pair " << i;
+          << dtype_name(storage) << " pair " << i << " " << encoder.kernel_description();
     EXPECT_GT(encoder.timings().matmul_seconds, 0.0);
   }
 }
@@ -118,14 +122,19 @@ TEST_P(Backend, Bf16ComputeStaysCloseToTheFp32Reference) {
 }
 
 TEST_P(Backend, PlannedPackedBytesBoundTheRealOnes) {
+  for (GemmBackend backend : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas})
   for (DType storage : {DType::f32, DType::f16, DType::bf16}) {
+    set_gemm_backend(backend);
     const io::LoadedModel model = load(storage);
     const BertEncoder encoder(model.config, model.weights);
-    EXPECT_GT(encoder.packed_bytes(), 0u);
-    EXPECT_LE(encoder.packed_bytes(), BertEncoder::planned_packed_bytes(model.config, storage));
+    // Copies only where products read a prepacked layout: bf16 compute, or asked for.
+    const bool copies = backend == GemmBackend::onednn_prepacked ||
+                        (backend == GemmBackend::onednn && compute_precision_for(storage) == ComputePrecision::bf16);
+    const size_t planned = BertEncoder::planned_packed_bytes(model.config, storage);
+    EXPECT_EQ(encoder.packed_bytes() > 0, copies) << dtype_name(storage) << " " << encoder.kernel_description();
+    EXPECT_EQ(planned > 0, copies);
+    EXPECT_LE(encoder.packed_bytes(), planned);
   }
-  set_gemm_backend(GemmBackend::openblas);
-  EXPECT_EQ(BertEncoder::planned_packed_bytes(load(DType::f16).config, DType::f16), 0u);
 }
 
 TEST(PlannedPackedBytes, ExactForBertShapes) {
@@ -133,10 +142,13 @@ TEST(PlannedPackedBytes, ExactForBertShapes) {
   EncoderConfig base;
   base.hidden_size = 768, base.intermediate_size = 3072, base.num_layers = 12, base.num_heads = 12;
   const size_t parameters = 12 * (4 * 768 * 768 + 2 * 768 * 3072);
-  EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::f16), parameters * 4);
+  EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::f16), 0u);  // streamed by default
   if (bf16_support().available) {
     EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::bf16), parameters * 2);
   }
+  set_gemm_backend(GemmBackend::onednn_prepacked);
+  EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::f16), parameters * 4);
+  set_gemm_backend(GemmBackend::onednn);
 }
 
 INSTANTIATE_TEST_SUITE_P(HuggingFace, Backend,

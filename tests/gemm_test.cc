@@ -1,7 +1,8 @@
 // The matrix-product kernels against a double-precision reference: the OpenBLAS fallback
-// (`linear`), oneDNN with prepacked fp32 weights, and the bf16 path (bf16 inputs and weights, fp32
-// sums). Row counts cover 1, odd, and larger-than-a-block sizes, because every row count builds its
-// own oneDNN primitive reading the same prepacked weights.
+// (`linear`), oneDNN fp32 with weights prepacked or streamed (widened as stored into a scratch, a
+// block at a time), and the bf16 path (bf16 inputs and weights, fp32 sums). Row counts cover 1, odd,
+// and larger-than-a-block sizes, because every row count builds its own oneDNN primitive reading the
+// same weights.
 //
 // Tolerances: fp32 products of K=96..768 terms of magnitude <= 1 carry relative rounding of a few
 // 1e-7 per term; 1e-4 absolute (outputs are O(1..10)) leaves room for any summation order and is
@@ -16,9 +17,10 @@
 #include <random>
 #include <vector>
 
+#include "core/errors.h"
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
-#include "core/ops/packed_linear.h"
+#include "core/ops/linear_block.h"
 
 namespace simscore {
 namespace {
@@ -103,7 +105,7 @@ TEST(OpenBlasLinear, Fp32AndWidenedFp16MatchDoubleReference) {
   }
 }
 
-// A matrix past the 4 MiB widening scratch (2 blocks of 1,497 output rows and one of 6) is widened
+// A matrix past the 4 MiB widening scratch (blocks of 1,008, 1,008 and 984 output rows) is widened
 // block by block into a scratch much smaller than itself, every block landing in its own columns,
 // with a leading dimension too.
 TEST(OpenBlasLinear, LargeHalfPrecisionMatricesAreWidenedInBlocks) {
@@ -144,17 +146,43 @@ TEST(OpenBlasLinear, WritesRowsWithALeadingDimension) {
     }
 }
 
-TEST(PackedLinear, Fp32MatchesDoubleReferenceForEveryRowCount) {
+// The whole matrix as one block.
+BlockSpec whole(const Linear& layer, std::optional<Activation> activation = std::nullopt,
+                DType output = DType::f32) {
+  return {.layer = &layer, .first_out = 0, .outputs = layer.out_features(), .first_in = 0,
+          .inputs = layer.in_features(), .activation = activation, .output = output};
+}
+
+// Runs `block` with a scratch of exactly the size it asks for, guarded on both sides.
+void run_guarded(const LinearBlock& block, const float* x, int rows, float* y) {
+  const size_t need = block.scratch_floats();
+  std::vector<float> scratch(need + 32, -3.0f);
+  block(x, rows, y, scratch.data() + 16);
+  for (size_t i = 0; i < 16; ++i) {
+    ASSERT_EQ(scratch[i], -3.0f) << "scratch underrun";
+    ASSERT_EQ(scratch[need + 16 + i], -3.0f) << "scratch overrun";
+  }
+}
+
+// fp32 products, with weights prepacked and streamed.
+class Fp32Product : public ::testing::TestWithParam<WeightLayout> {};
+INSTANTIATE_TEST_SUITE_P(Layouts, Fp32Product, ::testing::Values(WeightLayout::prepacked, WeightLayout::streamed),
+                         [](const auto& info) {
+                           return std::string(info.param == WeightLayout::prepacked ? "prepacked" : "streamed");
+                         });
+
+TEST_P(Fp32Product, MatchesDoubleReferenceForEveryRowCount) {
   const int out = 192, in = 768;
-  for (DType storage : {DType::f32, DType::f16}) {
+  for (DType storage : {DType::f32, DType::f16, DType::bf16}) {
     const OwnedLinear l = random_linear(out, in, storage, 11);
-    const Linear* layers[] = {&l.layer};
-    const PackedLinear packed(layers, ComputePrecision::f32);
-    EXPECT_EQ(packed.bytes(), static_cast<size_t>(out) * in * sizeof(float));
+    const LinearBlock block(whole(l.layer), ComputePrecision::f32, GetParam());
+    const size_t matrix = static_cast<size_t>(out) * in;
+    EXPECT_EQ(block.bytes(), GetParam() == WeightLayout::prepacked ? matrix * sizeof(float) : 0);
+    EXPECT_EQ(block.scratch_floats(), GetParam() == WeightLayout::streamed ? matrix : 0);
     for (int rows : kRowCounts) {
       const auto x = random_input(rows, in, static_cast<uint32_t>(rows));
       std::vector<float> y(static_cast<size_t>(rows) * out);
-      packed(x.data(), rows, y.data());
+      run_guarded(block, x.data(), rows, y.data());
       EXPECT_LE(max_abs_difference(reference(x, rows, l.weight_f32, l.layer.bias, out, in, false), y.data()),
                 1e-4)
           << dtype_name(storage) << " rows " << rows;
@@ -162,40 +190,76 @@ TEST(PackedLinear, Fp32MatchesDoubleReferenceForEveryRowCount) {
   }
 }
 
-TEST(PackedLinear, StacksLayersAlongTheOutputLikeSeparateProducts) {
-  const int in = 128, rows = 23;
-  const OwnedLinear a = random_linear(64, in, DType::f16, 1), b = random_linear(32, in, DType::f16, 2),
-                    c = random_linear(64, in, DType::f16, 3);
-  const Linear* layers[] = {&a.layer, &b.layer, &c.layer};
-  const PackedLinear packed(layers, ComputePrecision::f32);
-  ASSERT_EQ(packed.out_features(), 160);
-  const auto x = random_input(rows, in, 5);
-  std::vector<float> y(static_cast<size_t>(rows) * 160);
-  packed(x.data(), rows, y.data());
-  int column = 0;
-  for (const OwnedLinear* l : {&a, &b, &c}) {
-    const int out = l->layer.out_features();
-    const auto expected = reference(x, rows, l->weight_f32, l->layer.bias, out, in, false);
-    for (int r = 0; r < rows; ++r)
-      for (int o = 0; o < out; ++o)
-        EXPECT_NEAR(y[static_cast<size_t>(r) * 160 + column + o], expected[static_cast<size_t>(r) * out + o], 1e-4);
-    column += out;
-  }
-}
-
-TEST(PackedLinear, FusedGeluIsTheExactErfGelu) {
+TEST_P(Fp32Product, FusedGeluIsTheExactErfGelu) {
   const int out = 256, in = 96;
   const OwnedLinear l = random_linear(out, in, DType::f32, 13);
-  const Linear* layers[] = {&l.layer};
-  const PackedLinear packed(layers, ComputePrecision::f32, Activation::gelu_erf);
+  const LinearBlock block(whole(l.layer, Activation::gelu_erf), ComputePrecision::f32, GetParam());
   for (int rows : kRowCounts) {
     const auto x = random_input(rows, in, 100 + static_cast<uint32_t>(rows));
     std::vector<float> y(static_cast<size_t>(rows) * out);
-    packed(x.data(), rows, y.data());
+    run_guarded(block, x.data(), rows, y.data());
     EXPECT_LE(max_abs_difference(reference(x, rows, l.weight_f32, l.layer.bias, out, in, true), y.data()),
               1e-4)
         << "rows " << rows;
   }
+}
+
+// The encoder's feed-forward split: column slices of FFN in (bias + GELU each) and the matching
+// input-column slices of FFN out, summed onto each other (the first adds the bias), give the whole
+// two-layer product.
+TEST_P(Fp32Product, ColumnSlicesOfTwoLayersSumToTheWholeProduct) {
+  const int hidden = 80, inner = 320, slice = 112, rows = 37;  // slices of 112, 112 and 96 columns
+  const OwnedLinear up = random_linear(inner, hidden, DType::f16, 51), down = random_linear(hidden, inner, DType::f16, 52);
+  const auto x = random_input(rows, hidden, 53);
+  std::vector<float> activation(static_cast<size_t>(rows) * slice), y(static_cast<size_t>(rows) * hidden, -9.0f);
+  for (int first = 0; first < inner; first += slice) {
+    const int n = std::min(slice, inner - first);
+    const LinearBlock in({.layer = &up.layer, .first_out = first, .outputs = n, .first_in = 0, .inputs = hidden,
+                          .activation = Activation::gelu_erf},
+                         ComputePrecision::f32, GetParam());
+    const LinearBlock out({.layer = &down.layer, .first_out = 0, .outputs = hidden, .first_in = first, .inputs = n,
+                           .bias = first == 0, .accumulate = first > 0, .activation = std::nullopt},
+                          ComputePrecision::f32, GetParam());
+    run_guarded(in, x.data(), rows, activation.data());
+    run_guarded(out, activation.data(), rows, y.data());
+  }
+  const auto middle = reference(x, rows, up.weight_f32, up.layer.bias, inner, hidden, true);
+  const std::vector<float> middle_f32(middle.begin(), middle.end());
+  EXPECT_LE(max_abs_difference(reference(middle_f32, rows, down.weight_f32, down.layer.bias, hidden, inner, false),
+                               y.data()),
+            1e-4);
+}
+
+TEST(LinearBlock, RefusesBlocksOutsideTheMatrixAndStreamedBf16) {
+  const OwnedLinear l = random_linear(16, 32, DType::bf16, 3);
+  BlockSpec spec = whole(l.layer);
+  spec.first_in = 8;
+  EXPECT_THROW(LinearBlock(spec, ComputePrecision::f32, WeightLayout::streamed), ModelError);
+  EXPECT_THROW(LinearBlock(whole(l.layer), ComputePrecision::bf16, WeightLayout::streamed), ModelError);
+}
+
+// Streamed, a matrix larger than one widening block (4 MiB of fp32) runs as blocks of output
+// features, each writing its own columns of y.
+TEST(MatrixProduct, StreamedInBlocksOfOutputFeatures) {
+  const int out = 3000, in = 1024, rows = 37;
+  const OwnedLinear l = random_linear(out, in, DType::f16, 41);
+  const auto blocks = matrix_product(l.layer, ComputePrecision::f32, WeightLayout::streamed, 0, Activation::gelu_erf);
+  ASSERT_EQ(blocks.size(), 3u);
+  for (const LinearBlock& b : blocks) EXPECT_LE(b.scratch_floats(), kWidenBlockFloats + 16 * size_t{in});
+  EXPECT_EQ(matrix_product(l.layer, ComputePrecision::f32, WeightLayout::prepacked).size(), 1u);
+  const auto x = random_input(rows, in, 47);
+  std::vector<float> y(static_cast<size_t>(rows) * out), scratch(blocks[0].scratch_floats());
+  run_blocks(blocks, x.data(), rows, y.data(), scratch.data());
+  EXPECT_LE(max_abs_difference(reference(x, rows, l.weight_f32, l.layer.bias, out, in, true), y.data()), 1e-4);
+}
+
+TEST(MatrixProduct, BlocksAreEqualMultiplesOf16NearFourMiB) {
+  EXPECT_EQ(widen_block_rows(768, 768), 768);    // bert-base's Q, K, V, attention output: one block
+  EXPECT_EQ(widen_block_rows(1024, 1024), 1024); // so are StructBERT-large's
+  EXPECT_EQ(widen_block_rows(768, 3072), 1024);  // FFN in: 3 blocks
+  EXPECT_EQ(widen_block_rows(1024, 4096), 1024); // 4 blocks
+  EXPECT_EQ(widen_block_rows(1024, 3000), 1008); // 1008, 1008, 984
+  EXPECT_EQ(widen_block_rows(4096, 1), 1);
 }
 
 class Bf16Product : public ::testing::Test {
@@ -208,8 +272,7 @@ class Bf16Product : public ::testing::Test {
 TEST_F(Bf16Product, AccumulatesInFp32) {
   const int out = 192, in = 768;
   const OwnedLinear l = random_linear(out, in, DType::bf16, 17);
-  const Linear* layers[] = {&l.layer};
-  const PackedLinear packed(layers, ComputePrecision::bf16);
+  const LinearBlock packed(whole(l.layer), ComputePrecision::bf16, WeightLayout::prepacked);
   EXPECT_EQ(packed.bytes(), static_cast<size_t>(out) * in * 2);
   for (int rows : kRowCounts) {
     const auto x = random_input(rows, in, static_cast<uint32_t>(rows));
@@ -225,8 +288,7 @@ TEST_F(Bf16Product, AccumulatesInFp32) {
 TEST_F(Bf16Product, StaysWithinBf16RoundingOfTheFp32Product) {
   const int out = 128, in = 384, rows = 64;
   const OwnedLinear l = random_linear(out, in, DType::f32, 19);
-  const Linear* layers[] = {&l.layer};
-  const PackedLinear packed(layers, ComputePrecision::bf16);
+  const LinearBlock packed(whole(l.layer), ComputePrecision::bf16, WeightLayout::prepacked);
   const auto x = random_input(rows, in, 23);
   std::vector<uint16_t> x_bf16(x.size());
   convert_rows_to_bf16(x.data(), rows, in, x_bf16.data());
@@ -240,8 +302,8 @@ TEST_F(Bf16Product, StaysWithinBf16RoundingOfTheFp32Product) {
 TEST_F(Bf16Product, GeluEpilogueWritesBf16ForTheNextProduct) {
   const int out = 128, in = 64, rows = 9;
   const OwnedLinear l = random_linear(out, in, DType::bf16, 29);
-  const Linear* layers[] = {&l.layer};
-  const PackedLinear packed(layers, ComputePrecision::bf16, Activation::gelu_erf, DType::bf16);
+  const LinearBlock packed(whole(l.layer, Activation::gelu_erf, DType::bf16), ComputePrecision::bf16,
+                           WeightLayout::prepacked);
   const auto x = random_input(rows, in, 31);
   std::vector<uint16_t> x_bf16(x.size()), y_bf16(static_cast<size_t>(rows) * out);
   convert_rows_to_bf16(x.data(), rows, in, x_bf16.data());

@@ -14,7 +14,7 @@
 
 #include "core/encoder/bert_encoder.h"
 #include "core/metrics/metrics.h"
-#include "core/ops/packed_linear.h"
+#include "core/ops/linear_block.h"
 #include "core/scoring/pair_scorer.h"
 #include "io/model_dir.h"
 #include "reference_fixtures.h"

@@ -48,11 +48,8 @@ void for_each_ffn_slice(int tokens, Run&& run) {
 BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weights)
     : config_(config), weights_(weights) {
   precision_ = compute_precision_for(weights.storage);
-  packed_ = gemm_backend() == GemmBackend::onednn;
-  const char* precision_words = precision_ == ComputePrecision::bf16
-                                    ? "bf16 inputs and weights, fp32 accumulation"
-                                    : "fp32";
-  if (!packed_) {
+  onednn_ = gemm_backend() != GemmBackend::openblas;
+  if (!onednn_) {
     kernel_description_ = openblas_kernel_name() + ", fp32";
     if (weights.storage != DType::f32)
       kernel_description_ += " (weights widened from " + std::string(dtype_name(weights.storage)) +
@@ -60,22 +57,35 @@ BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weig
     return;
   }
   const DType between = precision_ == ComputePrecision::bf16 ? DType::bf16 : DType::f32;
+  const WeightLayout layout = weight_layout_for(weights.storage);
+  const int h = config.hidden_size, ffn = config.intermediate_size;
+  const int ffn_block = ActivationLayout::ffn_block_columns(config);
   layers_.reserve(weights.layers.size());
   for (const EncoderLayerWeights& l : weights.layers) {
-    const Linear* qkv[] = {&l.query, &l.key, &l.value};
-    const Linear* attention_output[] = {&l.attention_output};
-    const Linear* intermediate[] = {&l.intermediate};
-    const Linear* output[] = {&l.output};
-    layers_.push_back({PackedLinear(qkv, precision_),
-                       PackedLinear(attention_output, precision_),
-                       PackedLinear(intermediate, precision_, config.activation, between),
-                       PackedLinear(output, precision_)});
+    OneDnnLayer& layer = layers_.emplace_back();
+    layer.query = matrix_product(l.query, precision_, layout);
+    layer.key = matrix_product(l.key, precision_, layout);
+    layer.value = matrix_product(l.value, precision_, layout);
+    layer.attention_output = matrix_product(l.attention_output, precision_, layout);
+    for (int first = 0; first < ffn; first += ffn_block) {
+      const int n = std::min(ffn_block, ffn - first);
+      const BlockSpec in{.layer = &l.intermediate, .first_out = first, .outputs = n, .first_in = 0,
+                         .inputs = h, .activation = config.activation, .output = between};
+      const BlockSpec out{.layer = &l.output, .first_out = 0, .outputs = h, .first_in = first, .inputs = n,
+                          .bias = first == 0, .accumulate = first > 0, .activation = std::nullopt};
+      layer.feed_forward.push_back({LinearBlock(in, precision_, layout), LinearBlock(out, precision_, layout)});
+    }
   }
   const dnnl_version_t* v = dnnl_version();
-  kernel_description_ = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-                        std::to_string(v->patch) + " matmul " +
-                        (layers_.empty() ? std::string("-") : layers_[0].intermediate.kernel_name()) +
-                        ", prepacked, " + precision_words;
+  kernel_description_ =
+      "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+      std::to_string(v->patch) + " matmul " +
+      (layers_.empty() ? std::string("-") : layers_[0].feed_forward[0].in.kernel_name()) + ", " +
+      (precision_ == ComputePrecision::bf16 ? "bf16 inputs and weights, fp32 accumulation" : "fp32") +
+      (layout == WeightLayout::prepacked
+           ? ", weights prepacked"
+           : ", weights as stored, widened from " + std::string(dtype_name(weights.storage)) +
+                 " a block at a time");
   if (weights.storage == DType::bf16 && precision_ != ComputePrecision::bf16)
     kernel_description_ += " (bf16 weights widened to fp32: no native bf16 products here, " +
                            bf16_support().description + ")";
@@ -85,19 +95,25 @@ BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weig
 
 size_t BertEncoder::packed_bytes() const {
   size_t total = 0;
-  for (const PackedLayer& l : layers_)
-    total += l.qkv.bytes() + l.attention_output.bytes() + l.intermediate.bytes() + l.output.bytes();
+  for (const OneDnnLayer& l : layers_) {
+    for (const auto* product : {&l.query, &l.key, &l.value, &l.attention_output})
+      for (const LinearBlock& b : *product) total += b.bytes();
+    for (const FeedForwardBlock& b : l.feed_forward) total += b.in.bytes() + b.out.bytes();
+  }
   return total;
 }
 
 size_t BertEncoder::planned_packed_bytes(const EncoderConfig& config, DType storage) {
-  if (gemm_backend() != GemmBackend::onednn) return 0;
+  if (gemm_backend() == GemmBackend::openblas || weight_layout_for(storage) != WeightLayout::prepacked)
+    return 0;
   const size_t element = compute_precision_for(storage) == ComputePrecision::bf16 ? 2 : 4;
   auto padded = [](size_t n) { return (n + 63) / 64 * 64; };  // oneDNN's widest weight block
   const size_t h = static_cast<size_t>(config.hidden_size);
   const size_t ffn = static_cast<size_t>(config.intermediate_size);
-  const size_t per_layer = padded(h) * padded(3 * h) + padded(h) * padded(h) +
-                           padded(h) * padded(ffn) + padded(ffn) * padded(h);
+  const size_t ffn_block = static_cast<size_t>(ActivationLayout::ffn_block_columns(config));
+  size_t per_layer = 4 * padded(h) * padded(h);  // Q, K, V, attention output
+  for (size_t first = 0; first < ffn; first += ffn_block)
+    per_layer += 2 * padded(h) * padded(std::min(ffn_block, ffn - first));  // FFN in and out
   return static_cast<size_t>(config.num_layers) * per_layer * element;
 }
 
@@ -130,8 +146,8 @@ const float* BertEncoder::forward(const TokenBatch& batch, Workspace& workspace)
   Stopwatch clock;
   embed(batch, arena + layout.hidden);
   clock.lap(timings_.other_seconds);
-  if (packed_)
-    forward_packed(batch, layout, arena);
+  if (onednn_)
+    forward_onednn(batch, layout, arena);
   else
     forward_openblas(batch, layout, arena);
   const double t = static_cast<double>(batch.tokens());
@@ -144,7 +160,7 @@ const float* BertEncoder::forward(const TokenBatch& batch, Workspace& workspace)
   return arena + layout.hidden;
 }
 
-void BertEncoder::forward_packed(const TokenBatch& batch, const ActivationLayout& layout,
+void BertEncoder::forward_onednn(const TokenBatch& batch, const ActivationLayout& layout,
                                  float* arena) const {
   const int tokens = static_cast<int>(batch.tokens());
   const int h = config_.hidden_size;
@@ -152,11 +168,14 @@ void BertEncoder::forward_packed(const TokenBatch& batch, const ActivationLayout
   const bool bf16 = precision_ == ComputePrecision::bf16;
   float* hidden = arena + layout.hidden;
   float* spare = arena + layout.spare;
-  float* qkv = arena + layout.qkv;
+  // Q, K and V one after the other, each [tokens, H].
+  float* query = arena + layout.qkv;
+  float* key = query + static_cast<size_t>(tokens) * h;
+  float* value = key + static_cast<size_t>(tokens) * h;
   float* context = arena + layout.context;
   void* intermediate = arena + layout.intermediate;
   void* rounded = arena + layout.bf16_input;
-  const size_t input_row_bytes = static_cast<size_t>(h) * dtype_size(bf16 ? DType::bf16 : DType::f32);
+  float* scratch = arena + layout.weight_scratch;
   // The input of a product as that product reads it: the fp32 buffer, or its bf16 rounding.
   auto product_input = [&](const float* x) -> const void* {
     if (!bf16) return x;
@@ -166,29 +185,30 @@ void BertEncoder::forward_packed(const TokenBatch& batch, const ActivationLayout
 
   Stopwatch clock;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    const PackedLayer& packed = layers_[i];
+    const OneDnnLayer& products = layers_[i];
     const EncoderLayerWeights& layer = weights_.layers[i];
     const void* x = product_input(hidden);
     clock.lap(timings_.other_seconds);
-    packed.qkv(x, tokens, qkv);
+    run_blocks(products.query, x, tokens, query, scratch);
+    run_blocks(products.key, x, tokens, key, scratch);
+    run_blocks(products.value, x, tokens, value, scratch);
     clock.lap(timings_.matmul_seconds);
-    self_attention(batch, config_.num_heads, config_.head_dim(), qkv, qkv + h, qkv + 2 * h, 3 * h,
-                   context, arena + layout.scores);
+    self_attention(batch, config_.num_heads, config_.head_dim(), query, key, value, h, context,
+                   arena + layout.scores);
     clock.lap(timings_.attention_seconds);
     x = product_input(context);
     clock.lap(timings_.other_seconds);
-    packed.attention_output(x, tokens, spare);
+    run_blocks(products.attention_output, x, tokens, spare, scratch);
     clock.lap(timings_.matmul_seconds);
     // spare = LayerNorm(context W_o + b_o + hidden); the bias was added in the product.
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.attention_norm, eps);
     std::swap(hidden, spare);
     x = product_input(hidden);
     clock.lap(timings_.other_seconds);
-    for_each_ffn_slice(tokens, [&](int first, int rows) {
-      // bias and GELU fused, fp32 before rounding
-      packed.intermediate(static_cast<const char*>(x) + first * input_row_bytes, rows, intermediate);
-      packed.output(intermediate, rows, spare + static_cast<size_t>(first) * h);
-    });
+    for (const FeedForwardBlock& block : products.feed_forward) {
+      block.in(x, tokens, intermediate, scratch);  // bias and GELU fused, fp32 before rounding
+      block.out(intermediate, tokens, spare, scratch);
+    }
     clock.lap(timings_.matmul_seconds);
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
     std::swap(hidden, spare);

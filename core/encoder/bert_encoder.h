@@ -9,7 +9,7 @@
 #include "core/encoder/workspace.h"
 #include "core/model/config.h"
 #include "core/model/weights.h"
-#include "core/ops/packed_linear.h"
+#include "core/ops/linear_block.h"
 
 namespace simscore {
 
@@ -26,8 +26,9 @@ struct EncoderTimings {
 
 class BertEncoder {
  public:
-  // Packs every layer's weights for the selected backend (gemm_backend()) once, in the compute
-  // precision compute_precision_for(weights.storage) gives.
+  // Sets up every layer's products for the selected backend (gemm_backend()), in the compute
+  // precision compute_precision_for(weights.storage) gives, holding weights as
+  // weight_layout_for(weights.storage) says.
   BertEncoder(const EncoderConfig& config, const EncoderWeights& weights);
 
   // The last hidden states [batch.tokens(), hidden] of `batch`. They live in `workspace` until its
@@ -41,8 +42,8 @@ class BertEncoder {
   // What runs the products and in which precision, and why: e.g. "oneDNN matmul
   // brg:avx512_core_bf16, bf16 inputs and weights, fp32 accumulation (AVX512-BF16 (no AMX ...))".
   const std::string& kernel_description() const { return kernel_description_; }
-  // Bytes of the prepacked weight copies (0 with the OpenBLAS backend). They come on top of the
-  // stored weights: fp32 copies for fp16/fp32 storage, bf16 copies for bf16 compute.
+  // Bytes of the prepacked weight copies (0 when weights are used as stored). They come on top of
+  // the stored weights: bf16 copies for bf16 compute, fp32 copies with onednn_prepacked.
   size_t packed_bytes() const;
   // What packed_bytes() will be for this shape, before any encoder exists (memory planning): exact
   // when hidden and FFN sizes are multiples of 64 (every BERT shape), an upper bound otherwise.
@@ -52,20 +53,28 @@ class BertEncoder {
   void reset_timings() const { timings_ = {}; }
 
  private:
-  // One layer's products, packed: Q|K|V fused, the attention output, FFN in (+ GELU), FFN out.
-  struct PackedLayer {
-    PackedLinear qkv, attention_output, intermediate, output;
+  // A slice of the feed-forward block's columns: its part of FFN in (+ bias, GELU), then its part
+  // of FFN out, summed onto the other slices' (the first adds the bias).
+  struct FeedForwardBlock {
+    LinearBlock in, out;
+  };
+  // One layer's products on oneDNN. Every product writes a dense [tokens, columns] block, the
+  // layout oneDNN's fastest (brgemm) kernels need, and the feed-forward block never holds more than
+  // ActivationLayout::ffn_block_columns of its activation.
+  struct OneDnnLayer {
+    std::vector<LinearBlock> query, key, value, attention_output;
+    std::vector<FeedForwardBlock> feed_forward;
   };
 
   void embed(const TokenBatch& batch, float* out) const;
-  void forward_packed(const TokenBatch& batch, const ActivationLayout& layout, float* arena) const;
+  void forward_onednn(const TokenBatch& batch, const ActivationLayout& layout, float* arena) const;
   void forward_openblas(const TokenBatch& batch, const ActivationLayout& layout, float* arena) const;
 
   const EncoderConfig& config_;
   const EncoderWeights& weights_;
   ComputePrecision precision_ = ComputePrecision::f32;
-  bool packed_ = false;
-  std::vector<PackedLayer> layers_;
+  bool onednn_ = false;
+  std::vector<OneDnnLayer> layers_;
   std::string kernel_description_;
   mutable EncoderTimings timings_;
 };

@@ -15,17 +15,23 @@ namespace simscore {
 struct ActivationLayout {
   size_t hidden = 0;         // [tokens, H]  layer input / output
   size_t spare = 0;          // [tokens, H]  the other half of the residual ping-pong
-  size_t qkv = 0;            // [tokens, 3H] query | key | value, one fused product
+  size_t qkv = 0;            // [tokens, 3H] query | key | value (oneDNN: Q, then K, then V, each
+                             // [tokens, H])
   size_t context = 0;        // [tokens, H]
-  size_t intermediate = 0;   // [min(tokens, ffn_slice_tokens), FFN], fp32 or (bf16 compute) bf16
+  size_t intermediate = 0;   // oneDNN: [tokens, ffn_block_columns] fp32 or (bf16 compute) bf16;
+                             // OpenBLAS: [min(tokens, ffn_slice_tokens), FFN] fp32
   size_t bf16_input = 0;     // [tokens, H] bf16 copy of a product's input (bf16 compute only)
   size_t scores = 0;         // [threads, max_length, max_length] attention probabilities
-  size_t weight_scratch = 0; // the largest block of a matrix `linear` widens to fp32 (OpenBLAS
-                             // backend, scoring heads; 0 for fp32 weights)
+  size_t weight_scratch = 0; // the largest block of a matrix widened to fp32 before its product
+                             // (streamed weights, OpenBLAS backend, scoring heads)
   size_t total = 0;          // floats
 
-  // The feed-forward block runs over at most this many tokens at a time: its [tokens, FFN]
-  // activation is the largest of a layer (4x the hidden state), and slices this long keep the
+  // The feed-forward block's [tokens, FFN] activation is the largest of a layer (4x the hidden
+  // state), so it is never held whole. On oneDNN it runs over this many of its columns at a time,
+  // all tokens at once: each slice of FFN in is widened once per batch when streamed, and as many
+  // columns as one widening block (about 4 MiB of fp32 weights) keep the products at full speed.
+  static int ffn_block_columns(const EncoderConfig& config);
+  // On OpenBLAS it runs over at most this many tokens at a time; slices this long keep the
   // products as efficient as whole batches.
   static constexpr size_t ffn_slice_tokens = 512;
 

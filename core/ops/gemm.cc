@@ -23,7 +23,7 @@ std::string onednn_kernel_name() {
   const memory::desc dst({256, 768}, memory::data_type::f32, memory::format_tag::ab);
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights, dst), engine);
   const dnnl_version_t* v = dnnl_version();
-  return fmt::format("oneDNN {}.{}.{} matmul {}, prepacked weights", v->major, v->minor, v->patch,
+  return fmt::format("oneDNN {}.{}.{} matmul {}", v->major, v->minor, v->patch,
                      pd.impl_info_str());
 }
 
@@ -32,24 +32,28 @@ std::string onednn_kernel_name() {
 void set_gemm_backend(GemmBackend backend) { selected = backend; }
 GemmBackend gemm_backend() { return selected; }
 
-namespace {
-
-// Half-precision weights are widened to fp32 a block of output rows at a time, so the scratch stays
-// at most this many floats (4 MiB) whatever the matrix; blocks this large keep the products at
-// full speed.
-constexpr size_t kWidenBlockFloats = size_t{1} << 20;
-
-int widen_block_rows(const Linear& layer) {
-  const size_t in = static_cast<size_t>(layer.in_features());
-  const size_t rows = std::max<size_t>(1, kWidenBlockFloats / std::max<size_t>(in, 1));
-  return static_cast<int>(std::min(rows, static_cast<size_t>(layer.out_features())));
+int widen_block_rows(int in, int out) {
+  const size_t matrix = static_cast<size_t>(in) * static_cast<size_t>(out);
+  if (matrix == 0) return std::max(out, 1);
+  // Equal blocks (the last may be shorter), a whole number of 16-float vectors wide.
+  const size_t blocks = (matrix + kWidenBlockFloats - 1) / kWidenBlockFloats;
+  const size_t rows = ((static_cast<size_t>(out) + blocks - 1) / blocks + 15) / 16 * 16;
+  return static_cast<int>(std::min(rows, static_cast<size_t>(out)));
 }
 
-}  // namespace
+void widen_block(const Linear& layer, int first_out, int outputs, int first_in, int inputs, float* out) {
+  const size_t element = dtype_size(layer.weight.dtype), in = static_cast<size_t>(layer.in_features());
+  const auto* src = static_cast<const char*>(layer.weight.data);
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < outputs; ++r)
+    convert_to_f32(src + ((static_cast<size_t>(first_out) + r) * in + first_in) * element, layer.weight.dtype,
+                   out + static_cast<size_t>(r) * inputs, static_cast<size_t>(inputs));
+}
 
 size_t linear_scratch_floats(const Linear& layer) {
   if (layer.weight.dtype == DType::f32) return 0;
-  return static_cast<size_t>(widen_block_rows(layer)) * static_cast<size_t>(layer.in_features());
+  return static_cast<size_t>(widen_block_rows(layer.in_features(), layer.out_features())) *
+         static_cast<size_t>(layer.in_features());
 }
 
 void linear(const float* x, int rows, const Linear& layer, float* y, float* weight_scratch, int ldy) {
@@ -66,12 +70,10 @@ void linear(const float* x, int rows, const Linear& layer, float* y, float* weig
     return;
   }
   // W is [out, in] row-major: a block of output features is a contiguous block of W.
-  const int block = widen_block_rows(layer);
-  const size_t element = dtype_size(layer.weight.dtype);
+  const int block = widen_block_rows(in, out);
   for (int first = 0; first < out; first += block) {
     const int n = std::min(block, out - first);
-    convert_to_f32(static_cast<const char*>(layer.weight.data) + static_cast<size_t>(first) * in * element,
-                   layer.weight.dtype, weight_scratch, static_cast<size_t>(n) * in);
+    widen_block(layer, first, n, 0, in, weight_scratch);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, in, 1.0f, x, in, weight_scratch, in,
                 1.0f, y + first, ldy);
   }

@@ -9,10 +9,14 @@
 
 namespace simscore {
 
-// Which library runs the encoder's matrix products. oneDNN (prepacked weights, fused epilogues,
-// bf16) is the default: it measured faster than OpenBLAS on every shape here (see README "Speed").
-// OpenBLAS stays as a tested fallback. Choose before constructing an encoder.
-enum class GemmBackend { onednn, openblas };
+// Which library runs the encoder's matrix products, and how it holds fp32-compute weights. oneDNN
+// (fused epilogues, bf16) is the default: it measured faster than OpenBLAS on every shape here (see
+// README "Speed"). Choose before constructing an encoder.
+enum class GemmBackend {
+  onednn,            // fp32 products stream the weights as stored; bf16 products prepack them
+  onednn_prepacked,  // fp32 products too read a prepacked fp32 copy of every matrix
+  openblas,          // the fallback: weights widened per product, no fused epilogues, no bf16
+};
 void set_gemm_backend(GemmBackend backend);
 GemmBackend gemm_backend();
 
@@ -22,8 +26,18 @@ GemmBackend gemm_backend();
 void linear(const float* x, int rows, const Linear& layer, float* y, float* weight_scratch,
             int ldy = 0);
 
-// Floats of scratch `linear` needs for this layer (0 for fp32 weights, at most 4 MiB otherwise).
+// Floats of scratch `linear` needs for this layer (0 for fp32 weights, about 4 MiB at most otherwise).
 size_t linear_scratch_floats(const Linear& layer);
+
+// Weights used as stored are widened to fp32 a block of output rows (features) at a time, so the
+// scratch stays near 4 MiB whatever the matrix, and blocks this large keep products at full speed.
+// The rows per block for a matrix of `out` rows of `in`: equal blocks, a multiple of 16 rows.
+int widen_block_rows(int in, int out);
+constexpr size_t kWidenBlockFloats = size_t{1} << 20;
+
+// out[outputs, inputs] = fp32 of W[first_out .., first_in ..], the block of the layer's weight matrix
+// W [out, in] with those rows and columns; rows split across threads.
+void widen_block(const Linear& layer, int first_out, int outputs, int first_in, int inputs, float* out);
 
 // The fp32 kernel the selected backend runs here, e.g. "oneDNN 2.6.3 matmul brg:avx512_core" or
 // "OpenBLAS 0.3.21 ... (SkylakeX)".

@@ -1,0 +1,272 @@
+#include "core/ops/linear_block.h"
+
+#include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <dnnl.hpp>
+#include <fmt/format.h>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/ops/convert.h"
+#include "core/ops/gemm.h"
+
+namespace simscore {
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+memory::data_type dnnl_type(DType d) {
+  switch (d) {
+    case DType::f32: return memory::data_type::f32;
+    case DType::f16: return memory::data_type::f16;
+    case DType::bf16: return memory::data_type::bf16;
+  }
+  return memory::data_type::f32;
+}
+
+dnnl::algorithm eltwise_of(Activation a) {
+  switch (a) {
+    case Activation::gelu_erf: return dnnl::algorithm::eltwise_gelu_erf;
+    case Activation::gelu_tanh: return dnnl::algorithm::eltwise_gelu_tanh;
+    case Activation::relu: return dnnl::algorithm::eltwise_relu;
+  }
+  return dnnl::algorithm::eltwise_gelu_erf;
+}
+
+// This thread's oneDNN scratchpad, at least `bytes` long (it only grows).
+void* scratchpad_of(size_t bytes) {
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  thread_local std::unique_ptr<void, Free> buffer;
+  thread_local size_t capacity = 0;
+  if (bytes > capacity) {
+    buffer.reset();
+    capacity = (bytes + 4095) / 4096 * 4096;
+    buffer.reset(std::aligned_alloc(4096, capacity));
+    if (!buffer) throw std::bad_alloc();
+  }
+  return buffer.get();
+}
+
+bool cpu_has(unsigned leaf, unsigned subleaf, int reg, unsigned bit) {
+  unsigned r[4] = {0, 0, 0, 0};
+  if (!__get_cpuid_count(leaf, subleaf, &r[0], &r[1], &r[2], &r[3])) return false;
+  return (r[reg] >> bit) & 1u;
+}
+
+Bf16Support detect_bf16() {
+  Bf16Support s;
+  constexpr int eax = 0, edx = 3;
+  const bool amx = cpu_has(7, 0, edx, 24) && cpu_has(7, 0, edx, 22);  // AMX-TILE, AMX-BF16
+  const bool avx512_bf16 = cpu_has(7, 1, eax, 5);
+  bool amx_permitted = false;
+  if (amx) {
+    // Linux hands out the 8 KiB AMX tile state only on request (ARCH_REQ_XCOMP_PERM for
+    // XFEATURE_XTILEDATA); without it the first tile instruction kills the process.
+    constexpr long kArchReqXcompPerm = 0x1023;
+    constexpr long kXfeatureXtiledata = 18;
+    amx_permitted = syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  }
+  s.amx = amx && amx_permitted;
+  s.available = s.amx || avx512_bf16;
+  if (s.amx)
+    s.description = "AMX-BF16";
+  else if (amx)
+    s.description = avx512_bf16 ? "AVX512-BF16 (the kernel refused AMX tile state)"
+                                : "none (the kernel refused AMX tile state)";
+  else if (avx512_bf16)
+    s.description = "AVX512-BF16 (no AMX on this CPU)";
+  else
+    s.description = "none (no AMX or AVX512-BF16 on this CPU)";
+  return s;
+}
+
+}  // namespace
+
+const Bf16Support& bf16_support() {
+  static const Bf16Support support = detect_bf16();
+  return support;
+}
+
+ComputePrecision compute_precision_for(DType storage) {
+  if (storage == DType::bf16 && gemm_backend() != GemmBackend::openblas && bf16_support().available)
+    return ComputePrecision::bf16;
+  return ComputePrecision::f32;
+}
+
+WeightLayout weight_layout_for(DType storage) {
+  return compute_precision_for(storage) == ComputePrecision::bf16 ||
+                 gemm_backend() == GemmBackend::onednn_prepacked
+             ? WeightLayout::prepacked
+             : WeightLayout::streamed;
+}
+
+struct LinearBlock::Impl {
+  WeightLayout layout = WeightLayout::prepacked;
+  memory::data_type input = memory::data_type::f32, output = memory::data_type::f32;
+  memory::desc weights_desc;  // prepacked: the blocked layout; streamed: the scratch, [k, n] as "ba"
+  memory weights;             // prepacked: the copy
+  memory::desc bias_desc;     // empty without a bias
+  memory bias;
+  dnnl::primitive_attr attr;
+  std::string kernel;
+  int k = 0, n = 0, ldy = 0;
+  mutable std::mutex mutex;
+  // One primitive per row count, and the scratchpad it needs.
+  struct Product {
+    dnnl::matmul primitive;
+    memory::desc scratchpad;
+  };
+  mutable std::unordered_map<int, Product> by_rows;
+
+  memory::desc source(int rows) const { return memory::desc({rows, k}, input, Tag::ab); }
+  memory::desc destination(int rows) const { return memory::desc({rows, n}, output, memory::dims{ldy, 1}); }
+
+  dnnl::matmul::primitive_desc describe(int rows, const memory::desc& weights_layout) const {
+    return dnnl::matmul::primitive_desc(
+        dnnl::matmul::desc(source(rows), weights_layout, bias_desc, destination(rows)), attr, cpu_engine());
+  }
+
+  Product product(int rows) const {
+    std::lock_guard lock(mutex);
+    auto found = by_rows.find(rows);
+    if (found == by_rows.end()) {
+      // Batches come in many sizes; keep the cache bounded (oneDNN keeps its own cache too).
+      if (by_rows.size() >= 256) by_rows.clear();
+      const auto pd = describe(rows, weights_desc);
+      found = by_rows.emplace(rows, Product{dnnl::matmul(pd), pd.scratchpad_desc()}).first;
+    }
+    return found->second;
+  }
+};
+
+LinearBlock::LinearBlock(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout)
+    : impl_(std::make_unique<Impl>()), spec_(spec), precision_(precision) {
+  const Linear& layer = *spec.layer;
+  if (spec.first_out < 0 || spec.outputs <= 0 || spec.first_out + spec.outputs > layer.out_features() ||
+      spec.first_in < 0 || spec.inputs <= 0 || spec.first_in + spec.inputs > layer.in_features())
+    throw ModelError(fmt::format("LinearBlock: rows {}+{}, columns {}+{} outside a {}x{} matrix",
+                                 spec.first_out, spec.outputs, spec.first_in, spec.inputs,
+                                 layer.out_features(), layer.in_features()));
+  if (layout == WeightLayout::streamed && precision != ComputePrecision::f32)
+    throw ModelError("LinearBlock: streamed weights are widened to fp32; bf16 products need prepacking");
+  Impl& p = *impl_;
+  p.layout = layout;
+  p.k = spec.inputs;
+  p.n = spec.outputs;
+  p.ldy = spec.ldy ? spec.ldy : spec.outputs;
+  p.input = dnnl_type(input_dtype());
+  p.output = dnnl_type(spec.output);
+  if (spec.bias) {
+    p.bias_desc = memory::desc({1, p.n}, memory::data_type::f32, Tag::ab);
+    p.bias = memory(p.bias_desc, cpu_engine(), const_cast<float*>(layer.bias.data()) + spec.first_out);
+  }
+  dnnl::post_ops ops;
+  if (spec.accumulate) ops.append_sum(1.0f);
+  if (spec.activation) ops.append_eltwise(1.0f, eltwise_of(*spec.activation), 0.0f, 0.0f);
+  p.attr.set_post_ops(ops);
+  // Left to the library, every primitive keeps a scratchpad of its own (packing room for plain
+  // weights: 257 KiB for a bert-base block), and there is one per block and row count: 140 MiB
+  // after 300 pairs. One buffer per calling thread serves them all.
+  p.attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+
+  // The kernel for a typical batch; prepacked, every other row count reads the same layout.
+  constexpr int kTypicalRows = 256;
+  const memory::desc plain({p.k, p.n}, memory::data_type::f32, Tag::ba);  // W's block, [n, k] rows
+  if (layout == WeightLayout::streamed) {
+    p.weights_desc = plain;
+    p.kernel = p.describe(kTypicalRows, plain).impl_info_str();
+    return;
+  }
+  const dnnl::matmul::primitive_desc pd = p.describe(kTypicalRows, memory::desc({p.k, p.n}, p.input, Tag::any));
+  p.weights_desc = pd.weights_desc();
+  p.kernel = pd.impl_info_str();
+  p.weights = memory(p.weights_desc, cpu_engine());
+  std::vector<float> block(static_cast<size_t>(p.n) * p.k);
+  widen_block(layer, spec.first_out, p.n, spec.first_in, p.k, block.data());
+  memory source(plain, cpu_engine(), block.data());
+  dnnl::stream stream(cpu_engine());
+  dnnl::reorder(source, p.weights).execute(stream, source, p.weights);
+  stream.wait();
+}
+
+LinearBlock::~LinearBlock() = default;
+LinearBlock::LinearBlock(LinearBlock&&) noexcept = default;
+LinearBlock& LinearBlock::operator=(LinearBlock&&) noexcept = default;
+
+size_t LinearBlock::bytes() const {
+  return impl_->layout == WeightLayout::prepacked ? impl_->weights_desc.get_size() : 0;
+}
+
+size_t LinearBlock::scratch_floats() const {
+  return impl_->layout == WeightLayout::streamed ? static_cast<size_t>(spec_.outputs) * spec_.inputs : 0;
+}
+
+std::string LinearBlock::kernel_name() const { return impl_->kernel; }
+
+void LinearBlock::operator()(const void* x, int rows, void* y, float* scratch) const {
+  if (rows == 0) return;
+  const Impl& p = *impl_;
+  memory weights = p.weights;
+  if (p.layout == WeightLayout::streamed) {
+    widen_block(*spec_.layer, spec_.first_out, p.n, spec_.first_in, p.k, scratch);
+    weights = memory(p.weights_desc, cpu_engine(), scratch);
+  }
+  const Impl::Product product = p.product(rows);
+  memory src(p.source(rows), cpu_engine(), const_cast<void*>(x));
+  memory dst(p.destination(rows), cpu_engine(), y);
+  memory scratchpad(product.scratchpad, cpu_engine(), scratchpad_of(product.scratchpad.get_size()));
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
+                                          {DNNL_ARG_WEIGHTS, weights},
+                                          {DNNL_ARG_DST, dst},
+                                          {DNNL_ARG_SCRATCHPAD, scratchpad}};
+  if (spec_.bias) args.emplace(DNNL_ARG_BIAS, p.bias);
+  dnnl::stream stream(cpu_engine());
+  product.primitive.execute(stream, args);
+  stream.wait();
+}
+
+std::vector<LinearBlock> matrix_product(const Linear& layer, ComputePrecision precision, WeightLayout layout,
+                                        int ldy, std::optional<Activation> activation) {
+  const int out = layer.out_features(), in = layer.in_features();
+  const int block = layout == WeightLayout::streamed ? widen_block_rows(in, out) : out;
+  std::vector<LinearBlock> blocks;
+  for (int first = 0; first < out; first += block) {
+    BlockSpec spec{.layer = &layer, .first_out = first, .outputs = std::min(block, out - first),
+                   .first_in = 0, .inputs = in, .activation = activation, .ldy = ldy ? ldy : out};
+    blocks.emplace_back(spec, precision, layout);
+  }
+  return blocks;
+}
+
+void run_blocks(const std::vector<LinearBlock>& blocks, const void* x, int rows, void* y, float* scratch) {
+  // Blocks of output features: each writes its own columns of y.
+  int column = 0;
+  for (const LinearBlock& b : blocks) {
+    b(x, rows, static_cast<float*>(y) + column, scratch);
+    column += b.outputs();
+  }
+}
+
+void convert_rows_to_bf16(const float* src, size_t rows, size_t cols, void* dst) {
+  auto* out = static_cast<uint16_t*>(dst);
+  const auto n = static_cast<long>(rows);
+#pragma omp parallel for schedule(static)
+  for (long r = 0; r < n; ++r)
+    convert_from_f32(src + r * cols, DType::bf16, out + r * cols, cols);
+}
+
+}  // namespace simscore
