@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/model_options.h"
+#include "core/encoder/bert_encoder.h"
 #include "core/encoder/workspace.h"
 #include "core/model/weights.h"
 #include "io/bert_weights.h"
@@ -105,15 +106,17 @@ int run_inspect(const InspectOptions& o) {
   fmt::print("on disk        {}\n", on_disk);
   fmt::print("tokenizer      {} ({}), max length {} ({})\n", tokenizer.kind,
              tokenizer.source.filename().string(), max_length.tokens, max_length.source);
-  fmt::print("memory         per precision: weights as stored + activation arena for {} tokens per "
-             "batch, {} threads\n",
+  fmt::print("memory         per precision: weights as stored (+ prepacked copies) + activation arena "
+             "for {} tokens per batch, {} threads\n",
              o.max_batch_tokens, threads);
+  select_gemm_backend();
   for (const DType storage : {DType::f32, DType::f16, DType::bf16}) {
     const EncoderWeights w = shapes_only(config, layout, labels, storage);
+    const size_t packed = BertEncoder::planned_packed_bytes(config, storage);
     const size_t arena = ActivationLayout::plan(config, w, o.max_batch_tokens, max_length.tokens, threads)
                              .total * sizeof(float);
-    fmt::print("  {:<12} {} + {} = {}\n", dtype_name(storage), mib(w.bytes()), mib(arena),
-               mib(w.bytes() + arena));
+    fmt::print("  {:<12} {}{} + {} = {}\n", dtype_name(storage), mib(w.bytes()),
+               packed ? " + " + mib(packed) + " prepacked" : "", mib(arena), mib(w.bytes() + packed + arena));
   }
   return kSuccess;
 }

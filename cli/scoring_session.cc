@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "cli/blas_setup.h"
 #include "cli/interrupt.h"
 #include "core/errors.h"
 #include "core/ops/gemm.h"
@@ -142,6 +143,8 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   const double mean_length = stats.sequences ? static_cast<double>(stats.tokens) / stats.sequences : 0;
   r.throughput.gflops = seconds > 0 ? encoder_flops(model_.config, stats.tokens, mean_length) / seconds / 1e9 : 0;
   r.cpu.gemm_kernel = encoder_->kernel_description();
+  r.cpu.blas_kernel = openblas_kernel_name() + "; " + blas_kernel_note();
+  r.cpu.bf16_products = bf16_support().description;
   r.cpu.threads = threads_;
   const EncoderTimings& t = encoder_->timings();
   r.stage_seconds = {{"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds},

@@ -48,7 +48,11 @@ nlohmann::json to_json(const RunReport& r) {
         {"pairs_per_second", r.throughput.pairs_per_second},
         {"tokens_per_second", r.throughput.tokens_per_second},
         {"gflops", r.throughput.gflops}}},
-      {"cpu", {{"gemm_kernel", r.cpu.gemm_kernel}, {"threads", r.cpu.threads}}},
+      {"cpu",
+       {{"gemm_kernel", r.cpu.gemm_kernel},
+        {"blas_kernel", r.cpu.blas_kernel},
+        {"bf16_products", r.cpu.bf16_products},
+        {"threads", r.cpu.threads}}},
       {"stage_seconds", r.stage_seconds},
   };
   if (!r.metrics.is_null()) report["metrics"] = r.metrics;

@@ -55,7 +55,9 @@ struct RunReport {
   } throughput;
 
   struct Cpu {
-    std::string gemm_kernel;
+    std::string gemm_kernel;    // what runs the encoder's products, in which precision, and why
+    std::string blas_kernel;    // OpenBLAS's core type and who chose it (fallback backend, heads)
+    std::string bf16_products;  // AMX, AVX512-BF16 or none
     int threads = 0;
   } cpu;
 

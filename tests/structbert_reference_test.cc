@@ -201,6 +201,14 @@ TEST_F(StructBert, InspectDescribesTheCheckpoint) {
        {"SbertForSequenceClassification", "layers         2\n", "hidden         32 ",
         "F32 41 tensors", "I64 1 tensor", "wordpiece (vocab.txt), max length 512", "fp16 "})
     EXPECT_NE(out.find(expected), std::string::npos) << expected << "\n" << out;
+  // fp16 and fp32 weights are used as stored; bf16 products read prepacked copies where they run.
+  const auto line = [&out](const std::string& start) {
+    const size_t at = out.find("\n  " + start);
+    return at == std::string::npos ? std::string() : out.substr(at + 1, out.find('\n', at + 1) - at - 1);
+  };
+  EXPECT_EQ(line("fp16 ").find("prepacked"), std::string::npos) << out;
+  EXPECT_EQ(line("fp32 ").find("prepacked"), std::string::npos) << out;
+  EXPECT_EQ(line("bf16 ").find("prepacked") != std::string::npos, bf16_support().available) << out;
 }
 
 // The real all-MiniLM-L6-v2 with its weights re-saved by torch.save scores exactly as from its
