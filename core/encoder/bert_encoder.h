@@ -59,8 +59,9 @@ class BertEncoder {
     LinearBlock in, out;
   };
   // One layer's products on oneDNN. Every product writes a dense [tokens, columns] block, the
-  // layout oneDNN's fastest (brgemm) kernels need, and the feed-forward block never holds more than
-  // ActivationLayout::ffn_block_columns of its activation.
+  // layout oneDNN's fastest (brgemm) kernels need (streamed, a hidden size past 1024 splits Q, K, V
+  // and the attention output into column blocks, which are not), and the feed-forward block never
+  // holds more than ActivationLayout::ffn_block_columns of its activation.
   struct OneDnnLayer {
     std::vector<LinearBlock> query, key, value, attention_output;
     std::vector<FeedForwardBlock> feed_forward;
