@@ -1,7 +1,5 @@
 #include "core/encoder/bert_encoder.h"
 
-#include <dnnl.h>
-
 #include <algorithm>
 #include <chrono>
 #include <utility>
@@ -76,11 +74,8 @@ BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weig
       layer.feed_forward.push_back({LinearBlock(in, precision_, layout), LinearBlock(out, precision_, layout)});
     }
   }
-  const dnnl_version_t* v = dnnl_version();
   kernel_description_ =
-      "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-      std::to_string(v->patch) + " matmul " +
-      (layers_.empty() ? std::string("-") : layers_[0].feed_forward[0].in.kernel_name()) + ", " +
+      onednn_matmul_name(layers_.empty() ? std::string("-") : layers_[0].feed_forward[0].in.kernel_name()) + ", " +
       (precision_ == ComputePrecision::bf16 ? "bf16 inputs and weights, fp32 accumulation" : "fp32") +
       (layout == WeightLayout::prepacked
            ? ", weights prepacked"

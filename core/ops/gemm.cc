@@ -22,12 +22,15 @@ std::string onednn_kernel_name() {
   const memory::desc weights({768, 768}, memory::data_type::f32, memory::format_tag::any);
   const memory::desc dst({256, 768}, memory::data_type::f32, memory::format_tag::ab);
   const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights, dst), engine);
-  const dnnl_version_t* v = dnnl_version();
-  return fmt::format("oneDNN {}.{}.{} matmul {}", v->major, v->minor, v->patch,
-                     pd.impl_info_str());
+  return onednn_matmul_name(pd.impl_info_str());
 }
 
 }  // namespace
+
+std::string onednn_matmul_name(const std::string& implementation) {
+  const dnnl_version_t* v = dnnl_version();
+  return fmt::format("oneDNN {}.{}.{} matmul {}", v->major, v->minor, v->patch, implementation);
+}
 
 void set_gemm_backend(GemmBackend backend) { selected = backend; }
 GemmBackend gemm_backend() { return selected; }

@@ -44,6 +44,8 @@ void widen_block(const Linear& layer, int first_out, int outputs, int first_in, 
 std::string gemm_kernel_name();
 // The OpenBLAS build and core type, whichever backend is selected.
 std::string openblas_kernel_name();
+// "oneDNN 2.6.3 matmul " + implementation (oneDNN's name for a kernel, e.g. "brg:avx512_core").
+std::string onednn_matmul_name(const std::string& implementation);
 
 // Threads for BLAS, oneDNN and our own parallel loops (one OpenMP pool shared by all three).
 void set_compute_threads(int threads);
