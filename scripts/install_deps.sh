@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config
   libeigen3-dev libopenblas-openmp-dev libsentencepiece-dev libicu-dev zlib1g-dev libminizip-dev
-  libcli11-dev libfmt-dev nlohmann-json3-dev libdnnl-dev libbenchmark-dev
+  libcli11-dev libfmt-dev nlohmann-json3-dev libdnnl-dev ocl-icd-opencl-dev libbenchmark-dev
   python3 python3-pip python3-venv
 )
 # clang with its sanitizer and libFuzzer runtimes, and LLVM's OpenMP runtime that clang's -fopenmp
