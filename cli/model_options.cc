@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "cli/blas_setup.h"
+#include "core/cpu/isa.h"
 #include "core/errors.h"
 #include "core/ops/gemm.h"
 #include "core/ops/linear_block.h"
@@ -112,6 +113,7 @@ io::LoadedModel load_model(const ModelOptions& o) {
     fmt::print(stderr, "threads      {}\n", threads);
     fmt::print(stderr, "gemm kernel  {}; {}\n", gemm_kernel_name(), blas_kernel_note());
     fmt::print(stderr, "bf16 products {}\n", bf16_support().description);
+    fmt::print(stderr, "kernel isa   {}\n", cpu_isa_name(cpu_isa()));
   }
   return model;
 }

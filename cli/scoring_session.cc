@@ -5,6 +5,7 @@
 
 #include "cli/blas_setup.h"
 #include "cli/interrupt.h"
+#include "core/cpu/isa.h"
 #include "core/errors.h"
 #include "core/ops/gemm.h"
 #include "core/scoring/memory_plan.h"
@@ -145,6 +146,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.cpu.gemm_kernel = encoder_->kernel_description();
   r.cpu.blas_kernel = openblas_kernel_name() + "; " + blas_kernel_note();
   r.cpu.bf16_products = bf16_support().description;
+  r.cpu.kernel_isa = cpu_isa_name(cpu_isa());
   r.cpu.threads = threads_;
   const EncoderTimings& t = encoder_->timings();
   r.stage_seconds = {{"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds},

@@ -52,6 +52,7 @@ nlohmann::json to_json(const RunReport& r) {
        {{"gemm_kernel", r.cpu.gemm_kernel},
         {"blas_kernel", r.cpu.blas_kernel},
         {"bf16_products", r.cpu.bf16_products},
+        {"kernel_isa", r.cpu.kernel_isa},
         {"threads", r.cpu.threads}}},
       {"stage_seconds", r.stage_seconds},
   };

@@ -58,6 +58,7 @@ struct RunReport {
     std::string gemm_kernel;    // what runs the encoder's products, in which precision, and why
     std::string blas_kernel;    // OpenBLAS's core type and who chose it (fallback backend, heads)
     std::string bf16_products;  // AMX, AVX512-BF16 or none
+    std::string kernel_isa;     // the instruction set simscore's own kernels run (core/cpu/isa.h)
     int threads = 0;
   } cpu;
 

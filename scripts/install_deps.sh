@@ -13,8 +13,11 @@ packages=(
 )
 # clang with its sanitizer and libFuzzer runtimes, and LLVM's OpenMP runtime that clang's -fopenmp
 # needs: scripts/sanitize.sh and scripts/fuzz.sh. A Java 17 runtime for pyspark's Spark
-# (tests/e2e/test_spark.py) and GNU parallel (the one-liners of examples/parallel.sh, tested).
-test_packages=(libgtest-dev clang libclang-rt-14-dev libomp-dev openjdk-17-jre-headless parallel)
+# (tests/e2e/test_spark.py) and GNU parallel (the one-liners of examples/parallel.sh, tested). QEMU's
+# user-mode emulator runs the portable binary on older CPUs (tests/build/portable_cpu_test.sh);
+# dpkg-dev's dpkg-shlibdeps reads the Debian package's dependencies off the binary (CPack).
+test_packages=(libgtest-dev clang libclang-rt-14-dev libomp-dev openjdk-17-jre-headless parallel
+  qemu-user dpkg-dev)
 
 want=("${packages[@]}")
 [[ ${1:-} == --test ]] && want+=("${test_packages[@]}")

@@ -11,6 +11,11 @@ scripts/fetch_chinese_model.sh .venv/bin/python
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIMSCORE_BUILD_TESTS=ON
 cmake --build "$build" -j "$(nproc)"
 tests/reference/make_fixtures.sh "$build/fixtures" .venv/bin/python
+# A fresh machine gets only what scripts/install_deps.sh installs: every package whose files the
+# build found must be listed there (or be a hard dependency of a listed one).
+if [[ -x ../shared/tools/check-deps-declared.sh ]]; then
+  ../shared/tools/check-deps-declared.sh "$build"
+fi
 # With the shared data beside the checkout (as in CI) every fixture must exist: a missing one fails
 # its test instead of skipping it.
 if [[ -d ${SIMSCORE_SHARED:-../shared} ]]; then
@@ -21,6 +26,12 @@ fi
 log=$(mktemp)
 set -o pipefail
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" | tee "$log"
+# The Debian package, installed as a user would and run from an unrelated directory (root only:
+# apt-get installs it, and the test removes it again).
+if [[ $(id -u) -eq 0 && -z ${SIMSCORE_SKIP_DEB_TEST:-} ]]; then
+  package=$(scripts/package_deb.sh "$build")
+  tests/build/deb_install_test.sh "$package" "$build/cli/simscore" . | tee -a "$log"
+fi
 # The same suite built with clang under AddressSanitizer + UndefinedBehaviorSanitizer (any report
 # fails), then every libFuzzer target for FUZZ_SECONDS each, seeded from ../shared, with a fixed
 # random seed (exploring belongs to scripts/fuzz.sh run by hand). The e2e tests

@@ -1,9 +1,12 @@
-#include "core/ops/activation.h"
+// Compiled once per CpuIsa (core/cpu/isa_kernels.h says how and why).
+#include "core/cpu/isa_kernels.h"
 
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
 
-namespace simscore {
+#include "core/model/config.h"
+
+namespace simscore::SIMSCORE_ISA_NS {
 
 void add_bias_activation(float* x, const float* bias, int rows, int cols, Activation activation) {
   using Row = Eigen::Map<Eigen::ArrayXf>;
@@ -27,4 +30,18 @@ void add_bias_activation(float* x, const float* bias, int rows, int cols, Activa
   }
 }
 
+}  // namespace simscore::SIMSCORE_ISA_NS
+
+#ifdef SIMSCORE_ISA_DISPATCHER
+#include "core/ops/activation.h"
+
+namespace simscore {
+
+SIMSCORE_ISA_VARIANTS(void add_bias_activation(float*, const float*, int, int, Activation))
+
+void add_bias_activation(float* x, const float* bias, int rows, int cols, Activation activation) {
+  SIMSCORE_ISA_CALL(add_bias_activation, x, bias, rows, cols, activation);
+}
+
 }  // namespace simscore
+#endif

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The portable binary on CPUs it was not built on: scores the example pairs natively and under QEMU's
+# user-mode emulation of older CPUs (Debian qemu-user), and checks every score equals the native
+# run's within 1e-5. Haswell-v4 is AVX2 without AVX-512 (most laptops, Spark workers and older
+# servers); Nehalem is x86-64-v2 without AVX at all. oneDNN and OpenBLAS pick their kernels for
+# the emulated CPU, and simscore its own (core/cpu/isa.h).
+#
+# usage: portable_cpu_test.sh SIMSCORE_BINARY SOURCE_DIR   (exit 77: skipped, qemu-x86_64 absent)
+set -euo pipefail
+binary=$1
+source_dir=$2
+model=${SIMSCORE_MODEL:-$source_dir/models/all-MiniLM-L6-v2}
+pairs=$source_dir/examples/pairs.tsv
+
+if ! command -v qemu-x86_64 >/dev/null; then
+  echo "SKIP: qemu-x86_64 is absent (Debian qemu-user; scripts/install_deps.sh --test installs it)"
+  exit 77
+fi
+if [[ ! -f $model/config.json ]]; then
+  echo "SKIP: $model is absent; run scripts/fetch_default_model.sh"
+  exit 77
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+"$binary" score "$pairs" --model "$model" --threads 2 >"$work/native.tsv"
+status=0
+for cpu in Haswell-v4 Nehalem-v2; do
+  echo "== $cpu"
+  # -v names the kernels each library chose; they must fit the emulated CPU.
+  qemu-x86_64 -cpu "$cpu" "$binary" score "$pairs" --model "$model" --threads 2 -v \
+    >"$work/$cpu.tsv" 2>"$work/$cpu.err" || {
+    echo "FAIL: the binary failed under qemu-x86_64 -cpu $cpu:"
+    tail -20 "$work/$cpu.err"
+    status=1
+    continue
+  }
+  grep -iE "kernel|isa" "$work/$cpu.err" || true
+  python3 - "$work/native.tsv" "$work/$cpu.tsv" "$cpu" <<'PY' || status=1
+import sys
+native = [float(x) for x in open(sys.argv[1])]
+emulated = [float(x) for x in open(sys.argv[2])]
+cpu = sys.argv[3]
+assert len(native) == len(emulated) and native, f"{cpu}: {len(emulated)} scores, native {len(native)}"
+worst = max(abs(a - b) for a, b in zip(native, emulated))
+print(f"{cpu}: {len(native)} scores, largest difference from the native run {worst:.2e}")
+if worst > 1e-5:
+    sys.exit(f"FAIL: {cpu} differs from the native run by {worst:.2e} (> 1e-5)")
+PY
+done
+exit $status
