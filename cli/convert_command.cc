@@ -95,9 +95,12 @@ ConvertedTensor convert_tensor(const io::TensorSource& source, const io::TensorI
   return out;
 }
 
+// A HuggingFace hub snapshot's files are symlinks into ../../blobs/: the targets are copied (so the
+// new directory stands alone), and paths are made relative lexically, since fs::relative would
+// resolve the links and name the blob instead.
 void copy_other_files(const fs::path& from, const fs::path& to) {
   for (const auto& entry : fs::recursive_directory_iterator(from)) {
-    const fs::path relative = fs::relative(entry.path(), from);
+    const fs::path relative = entry.path().lexically_relative(from);
     if (relative.begin()->string().starts_with(".")) continue;  // .git, .cache, ...
     if (entry.is_directory()) {
       fs::create_directories(to / relative);
