@@ -122,6 +122,7 @@ LocatedModel locate_model(const std::string& spec, const ModelCaches& caches) {
     return {snapshot, repo_folder_id(path)};
   }
 
+  if (fs::exists(path)) throw ModelError(fmt::format("{}: not a directory; a model is a directory", spec));
   std::string id, revision;
   if (!parse_id(spec, id, revision))
     throw ModelError(fmt::format("{}: no such model directory", spec));
