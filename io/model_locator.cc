@@ -24,6 +24,13 @@ void add_unique(std::vector<fs::path>& paths, const fs::path& path) {
   if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
 }
 
+// Absolute, normalised, without a trailing separator ("x/" -> "/cwd/x"), so filename() is the last
+// component however the path was typed.
+fs::path normal_absolute(const fs::path& path) {
+  const fs::path absolute = fs::absolute(path).lexically_normal();
+  return absolute.has_filename() ? absolute : absolute.parent_path();
+}
+
 bool is_repo_folder(const fs::path& dir) {
   return dir.filename().string().starts_with(kRepoPrefix) &&
          (fs::is_directory(dir / "snapshots") || fs::is_directory(dir / "refs"));
@@ -71,8 +78,7 @@ fs::path repo_snapshot(const fs::path& repo, const std::string& revision, std::s
 
 // ORG/NAME of a directory inside a hub cache (models--ORG--NAME/snapshots/HASH), else empty.
 std::string snapshot_id(const fs::path& dir) {
-  const fs::path absolute = fs::absolute(dir).lexically_normal();
-  const fs::path parent = (absolute.has_filename() ? absolute : absolute.parent_path()).parent_path();
+  const fs::path parent = normal_absolute(dir).parent_path();
   if (parent.filename() != "snapshots") return "";
   const fs::path repo = parent.parent_path();
   return repo.filename().string().starts_with(kRepoPrefix) ? repo_folder_id(repo) : "";
@@ -114,12 +120,17 @@ ModelCaches model_caches_from_environment() {
 LocatedModel locate_model(const std::string& spec, const ModelCaches& caches) {
   const fs::path path = spec;
   if (fs::is_directory(path)) {
-    if (!is_repo_folder(path)) return {path, snapshot_id(path)};
+    const fs::path absolute = normal_absolute(path);
+    if (absolute.filename() == "snapshots" && is_repo_folder(absolute.parent_path()))
+      throw ModelError(fmt::format("{}: a hub cache's snapshots folder; give one snapshot in it ({}) "
+                                   "or the repo folder above it",
+                                   spec, snapshot_names(absolute.parent_path())));
+    if (!is_repo_folder(absolute)) return {path, snapshot_id(path)};
     std::string why;
-    const fs::path snapshot = repo_snapshot(path, "main", why);
+    const fs::path snapshot = repo_snapshot(absolute, "main", why);
     if (snapshot.empty())
       throw ModelError(fmt::format("{}: a HuggingFace hub-cache repo folder with {}", spec, why));
-    return {snapshot, repo_folder_id(path)};
+    return {snapshot, repo_folder_id(absolute)};
   }
 
   if (fs::exists(path)) throw ModelError(fmt::format("{}: not a directory; a model is a directory", spec));

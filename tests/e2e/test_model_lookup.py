@@ -103,9 +103,13 @@ def test_revision_repo_folder_and_snapshot(simscore, default_model, hub, tmp_pat
     assert scores(simscore, f"{REPO_ID}@main", env) == expected
     assert scores(simscore, f"{REPO_ID}@{COMMIT}", env) == expected
     assert scores(simscore, repo, env) == expected
+    assert scores(simscore, f"{repo}/", env) == expected
     verbose = run([simscore, "score", PAIRS, "--model", repo / "snapshots" / COMMIT, "-v"], env=env)
     assert verbose.returncode == 0, verbose.stderr
     assert f"model        {REPO_ID} in " in verbose.stderr
+
+    snapshots = run([simscore, "score", PAIRS, "--model", repo / "snapshots"], env=env)
+    assert snapshots.returncode == 4 and COMMIT in snapshots.stderr, snapshots.stderr
 
     missing = run([simscore, "score", PAIRS, "--model", f"{REPO_ID}@v9"], env=env)
     assert missing.returncode == 4
