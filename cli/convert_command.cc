@@ -163,7 +163,8 @@ Run add_convert_command(CLI::App& app) {
       "convert",
       "Write a copy of a model directory with half-precision weights in model.safetensors");
   command->add_option("--model,-m", options->model,
-                      "Model directory to convert (default: $SIMSCORE_MODEL, else the default model)");
+                      "Model directory or cached ORG/NAME[@REVISION] to convert (default: $SIMSCORE_MODEL, "
+                      "else the default model)");
   command->add_option("--precision", options->precision, "fp16 (default) or bf16")
       ->check(CLI::IsMember({"fp16", "bf16"}));
   command->add_option("OUT_DIR", options->output, "The new model directory (must not exist)")->required();

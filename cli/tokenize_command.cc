@@ -82,7 +82,7 @@ Run add_tokenize_command(CLI::App& app) {
       "Print each row's pair encoding: token ids, a tab, token type ids (as HuggingFace gives them); "
       "with --id the row's id and a tab first");
   add_input_options(*command, options->input);
-  command->add_option("--model,-m", options->model, "Model directory (tokenizer files are enough)");
+  command->add_option("--model,-m", options->model, "Model directory (tokenizer files are enough) or cached ORG/NAME[@REVISION]");
   command->add_option("--output,-o", options->output, "Write here instead of stdout");
   command->add_option("--max-length", options->max_length,
                       "Maximum tokens per encoding (default: from the model directory)")
