@@ -95,9 +95,12 @@ ConvertedTensor convert_tensor(const io::TensorSource& source, const io::TensorI
   return out;
 }
 
+// A HuggingFace hub snapshot's files are symlinks into ../../blobs/: the targets are copied (so the
+// new directory stands alone), and paths are made relative lexically, since fs::relative would
+// resolve the links and name the blob instead.
 void copy_other_files(const fs::path& from, const fs::path& to) {
   for (const auto& entry : fs::recursive_directory_iterator(from)) {
-    const fs::path relative = fs::relative(entry.path(), from);
+    const fs::path relative = entry.path().lexically_relative(from);
     if (relative.begin()->string().starts_with(".")) continue;  // .git, .cache, ...
     if (entry.is_directory()) {
       fs::create_directories(to / relative);
@@ -160,7 +163,8 @@ Run add_convert_command(CLI::App& app) {
       "convert",
       "Write a copy of a model directory with half-precision weights in model.safetensors");
   command->add_option("--model,-m", options->model,
-                      "Model directory to convert (default: $SIMSCORE_MODEL, else the default model)");
+                      "Model directory or cached ORG/NAME[@REVISION] to convert (default: $SIMSCORE_MODEL, "
+                      "else the default model)");
   command->add_option("--precision", options->precision, "fp16 (default) or bf16")
       ->check(CLI::IsMember({"fp16", "bf16"}));
   command->add_option("OUT_DIR", options->output, "The new model directory (must not exist)")->required();

@@ -79,9 +79,9 @@ std::string metrics_table(const Metrics& m, double positive_min) {
 }
 
 int run_eval(EvalOptions o) {
-  if (!o.input.columns.label) o.input.columns.label = "3";
+  if (!o.input.columns.label) o.input.columns.label = "";  // the default: "label" by name, else 3
   ScoringSession session(o.model, o.run);
-  io::PairReader reader = open_pairs(o.input);
+  io::PairReader reader = open_pairs(o.input, o.run.quiet);
 
   std::vector<double> scores, labels;
   bool graded = false;
@@ -142,7 +142,7 @@ Run add_eval_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "eval", "Score a labelled pair file and print F1, precision, recall, ROC-AUC, Pearson, Spearman");
   add_input_options(*command, options->input);
-  command->add_option("--label", options->input.columns.label, "Column of the label (default 3)");
+  command->add_option("--label", options->input.columns.label, "Column of the label (default: label when the header or JSON object has one, else 3)");
   add_model_options(*command, options->model);
   add_run_options(*command, options->run);
   add_output_options(*command, options->output, "Also write the per-row scores here");

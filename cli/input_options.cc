@@ -1,5 +1,7 @@
 #include "cli/input_options.h"
 
+#include <fmt/format.h>
+
 namespace simscore::cli {
 
 void add_input_options(CLI::App& command, InputOptions& o) {
@@ -7,8 +9,9 @@ void add_input_options(CLI::App& command, InputOptions& o) {
   command.add_option("--format", o.format, "tsv, csv or jsonl (default: from the file name, else tsv)")
       ->check(CLI::IsMember({"tsv", "csv", "jsonl"}));
   command.add_flag("--header", o.header, "The first row names the columns");
-  command.add_option("--text-a", o.columns.text_a, "Column of the first text: 1-based index or name (default 1)");
-  command.add_option("--text-b", o.columns.text_b, "Column of the second text (default 2)");
+  command.add_option("--text-a", o.columns.text_a, "Column of the first text: 1-based index or name (default: sentence1, text_a or "
+                 "query when the header or JSON object has one, else 1)");
+  command.add_option("--text-b", o.columns.text_b, "Column of the second text (default: sentence2, text_b or passage, else 2)");
   command.add_option("--id", o.columns.id, "Column of a row id, echoed before each score");
   command.add_option("--on-error", o.on_error,
                      "fail (default): stop at the first malformed row; skip: leave its score empty "
@@ -26,7 +29,7 @@ void add_input_options(CLI::App& command, InputOptions& o) {
       ->type_name("K/N");
 }
 
-io::PairReader open_pairs(const InputOptions& o) {
+io::PairReader open_pairs(const InputOptions& o, bool quiet) {
   io::PairReaderOptions options;
   if (o.format.empty())
     options.format = o.path == "-" ? io::PairFormat::tsv : io::guess_pair_format(o.path);
@@ -34,9 +37,13 @@ io::PairReader open_pairs(const InputOptions& o) {
     options.format = o.format == "csv" ? io::PairFormat::csv
                      : o.format == "jsonl" ? io::PairFormat::jsonl
                                            : io::PairFormat::tsv;
+  options.format_guessed = o.format.empty();
   options.header = o.header;
   options.columns = o.columns;
-  return io::PairReader(o.path, options);
+  io::PairReader reader(o.path, options);
+  if (!quiet && !reader.default_columns_notice().empty())
+    fmt::print(stderr, "simscore: {}: {}\n", reader.display_name(), reader.default_columns_notice());
+  return reader;
 }
 
 std::string row_problem(const io::PairRow& row) {

@@ -20,7 +20,8 @@ struct InputOptions {
 };
 
 void add_input_options(CLI::App& command, InputOptions& options);
-io::PairReader open_pairs(const InputOptions& options);
+// Opens the input; unless `quiet`, says on stderr which default columns a header left to position.
+io::PairReader open_pairs(const InputOptions& options, bool quiet = false);
 
 // The problem with a row that has no reader error but cannot be scored (an empty text), or "".
 std::string row_problem(const io::PairRow& row);

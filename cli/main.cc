@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/interrupt.h"
+#include "cli/usage_hint.h"
 #include "core/errors.h"
 #include "io/output_file.h"
 
@@ -41,8 +42,13 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? kSuccess : kUsageError;
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
+    // Like every other error: one line naming the program, then how to go on.
+    std::string hint = usage_hint(app, argc, argv);
+    fmt::print(stderr, "simscore: {}\n{}Run `simscore {}--help` for the options.\n", e.what(),
+               hint.empty() ? "" : "simscore: " + hint + "\n",
+               app.get_subcommands().empty() ? "" : app.get_subcommands().front()->get_name() + " ");
+    return kUsageError;
   }
   for (const Run& command : commands)
     if (int code = command(); code >= 0) return code;

@@ -16,8 +16,8 @@ namespace fs = std::filesystem;
 
 void add_model_options(CLI::App& command, ModelOptions& o) {
   command.add_option("--model,-m", o.model,
-                     "Model directory (default: $SIMSCORE_MODEL, else all-MiniLM-L6-v2 from "
-                     "scripts/fetch_default_model.sh)");
+                     "Model directory, or ORG/NAME[@REVISION] from the HuggingFace or ModelScope cache "
+                     "(default: $SIMSCORE_MODEL, else all-MiniLM-L6-v2 beside the executable)");
   command.add_option("--precision", o.precision,
                      "Weight storage: fp16 (default; products in fp32), fp32, or bf16 (products on "
                      "AMX / AVX512-BF16 with fp32 sums; fp32 products where the CPU has neither)")
@@ -38,20 +38,47 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
   command.add_flag("--verbose,-v", o.verbose, "Describe the model and settings on stderr");
 }
 
-fs::path resolve_model_dir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("SIMSCORE_MODEL"); env && *env) return env;
-  const std::vector<fs::path> candidates = {
-      fs::path(SIMSCORE_SOURCE_DIR) / "models/all-MiniLM-L6-v2",
-      fs::path("models/all-MiniLM-L6-v2"),
-  };
-  for (const auto& dir : candidates)
-    if (fs::exists(dir / "config.json")) return dir;
-  throw ModelError(fmt::format(
-      "no --model given, $SIMSCORE_MODEL is unset, and the default model is not at {} or {}; "
-      "run scripts/fetch_default_model.sh",
-      candidates[0].string(), candidates[1].string()));
+namespace {
+
+// The default model beside the executable: <prefix>/bin/simscore with
+// <prefix>/share/simscore/models/ when installed, build/cli/simscore with <source>/models/ in a
+// build tree. Never a path compiled in: a copied or installed binary must not depend on the
+// source tree.
+std::vector<fs::path> default_model_candidates() {
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  if (error) return {};
+  const fs::path bin = exe.parent_path();
+  return {(bin / "../share/simscore/models/all-MiniLM-L6-v2").lexically_normal(),
+          (bin / "../../models/all-MiniLM-L6-v2").lexically_normal()};
 }
+
+}  // namespace
+
+io::LocatedModel locate_model_dir(const std::string& flag) {
+  const io::ModelCaches caches = io::model_caches_from_environment();
+  if (!flag.empty()) return io::locate_model(flag, caches);
+  if (const char* env = std::getenv("SIMSCORE_MODEL"); env && *env) {
+    try {
+      return io::locate_model(env, caches);
+    } catch (const ModelError& e) {
+      throw ModelError(fmt::format("$SIMSCORE_MODEL: {}", e.what()));
+    }
+  }
+  const std::vector<fs::path> candidates = default_model_candidates();
+  std::string places;
+  for (const auto& dir : candidates) {
+    if (fs::is_regular_file(dir / "config.json")) return {dir, ""};
+    places += "\n  " + dir.string();
+  }
+  throw ModelError(fmt::format(
+      "no --model given, $SIMSCORE_MODEL is unset, and the default model all-MiniLM-L6-v2 is not "
+      "beside the executable; looked in:{}\nInstall simscore with its model, run "
+      "scripts/fetch_default_model.sh in a build tree, or give --model",
+      places.empty() ? "\n  (the executable's path is unknown: /proc/self/exe)" : places));
+}
+
+fs::path resolve_model_dir(const std::string& flag) { return locate_model_dir(flag).dir; }
 
 DType storage_precision(const ModelOptions& o) {
   return o.precision == "fp32" ? DType::f32 : o.precision == "bf16" ? DType::bf16 : DType::f16;
@@ -91,13 +118,17 @@ io::LoadedModel load_model(const ModelOptions& o) {
                "bf16 and products run in fp32\n", bf16_support().description);
   if (!o.mode.empty()) load.mode = o.mode == "bi" ? ScoringMode::bi : ScoringMode::cross;
   if (o.max_length) load.max_length = o.max_length;
-  io::LoadedModel model = io::load_model(resolve_model_dir(o.model), load);
+  const io::LocatedModel located = locate_model_dir(o.model);
+  io::LoadedModel model = io::load_model(located.dir, load);
+  if (!located.id.empty()) model.name = located.id;
   model.scoring.max_batch_tokens = o.max_batch_tokens;
 
   if (o.verbose) {
     const auto& c = model.config;
     const auto& s = model.scoring;
-    fmt::print(stderr, "model        {} ({})\n", model.dir.string(), model.tensor_layout);
+    fmt::print(stderr, "model        {} ({})\n",
+               located.id.empty() ? model.dir.string() : located.id + " in " + model.dir.string(),
+               model.tensor_layout);
     fmt::print(stderr, "encoder      {} layers, hidden {}, {} heads, FFN {}, {} parameters\n",
                c.num_layers, c.hidden_size, c.num_heads, c.intermediate_size,
                model.weights.parameters());

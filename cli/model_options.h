@@ -6,6 +6,7 @@
 #include <string>
 
 #include "io/model_dir.h"
+#include "io/model_locator.h"
 
 namespace simscore::cli {
 
@@ -21,8 +22,11 @@ struct ModelOptions {
 
 void add_model_options(CLI::App& command, ModelOptions& options);
 
-// The model directory to use: --model, else $SIMSCORE_MODEL, else the default model fetched by
-// scripts/fetch_default_model.sh. ModelError listing the places tried when none exists.
+// The model to use: --model, else $SIMSCORE_MODEL (each a directory or a cached model id, see
+// io::locate_model), else all-MiniLM-L6-v2 beside the executable (installed:
+// <prefix>/share/simscore/models/, build tree: <source>/models/). ModelError listing the places
+// tried when none exists.
+io::LocatedModel locate_model_dir(const std::string& flag);
 std::filesystem::path resolve_model_dir(const std::string& flag);
 
 // --precision as the storage type of weight matrices.

@@ -33,6 +33,17 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
        ++skipped) {
   }
 
+  // The scorer reports every batch; the callback must not outlive `progress`.
+  scorer.set_batch_callback([&progress](size_t done, size_t total) {
+    progress.update(total ? static_cast<double>(done) / static_cast<double>(total) : 1.0);
+  });
+  struct ClearCallback {
+    PairScorer& scorer;
+    ~ClearCallback() { scorer.set_batch_callback({}); }
+  } clear_callback{scorer};
+  uint64_t bytes_before = reader.bytes_consumed();
+  bool warned_unknown = false;
+
   std::vector<io::PairRow> rows(std::min<size_t>(o.window, 1 << 16));
   std::vector<TextPair> pairs;
   std::vector<std::optional<float>> scores;
@@ -61,12 +72,26 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
       ++counts.failed;
       ++counts.failed_by_reason[failure_reason(problem)];
     }
+    const uint64_t bytes_after = reader.bytes_consumed();
+    progress.start_window(counts.rows, count, bytes_before, bytes_after);
+    bytes_before = bytes_after;
+    const ScoringStats before = scorer.stats();
     const std::vector<float> window_scores = scorer.score(pairs);
+    const size_t tokens = scorer.stats().tokens - before.tokens;
+    const size_t unknown = scorer.stats().unknown_tokens - before.unknown_tokens;
+    if (!warned_unknown && !o.quiet && unknown * 20 > tokens) {
+      warned_unknown = true;
+      fmt::print(stderr,
+                 "simscore: warning: {:.1f}% of this window's tokens are unknown to {}'s vocabulary "
+                 "([UNK]): its scores say little about that text (e.g. Chinese through an English "
+                 "model); choose a model for this language\n",
+                 100.0 * static_cast<double>(unknown) / static_cast<double>(tokens), o.model_name);
+    }
     for (size_t k = 0; k < scored.size(); ++k) scores[scored[k]] = window_scores[k];
     sink(std::span(rows.data(), count), scores);
     counts.rows += count;
     counts.windows += count > 0;
-    progress.update(counts.rows, reader.bytes_read());
+    progress.update(1.0);
   }
   progress.finish();
   return counts;

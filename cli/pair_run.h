@@ -26,6 +26,7 @@ struct PairRunOptions {
   bool progress = false;
   bool quiet = false;
   RowCheck extra_check;
+  std::string model_name;  // for the warning when a window's text is mostly unknown tokens
 };
 
 struct PairRunCounts {

@@ -24,7 +24,7 @@ struct ScoreOptions {
 
 int run_score(const ScoreOptions& o) {
   ScoringSession session(o.model, o.run);
-  io::PairReader reader = open_pairs(o.input);
+  io::PairReader reader = open_pairs(o.input, o.run.quiet);
   const auto counts = write_scores(reader, session, o.input, o.output, o.run.quiet);
   if (!counts) return kInterrupted;
   session.publish(session.report("score", reader.display_name(), *counts));

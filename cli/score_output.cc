@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 namespace simscore::cli {
-namespace {
 
 // An echoed field (--with-input, --id, the header) must stay in its column and on its row's line,
 // or the output no longer has one line per row: a tab, LF or CR in it (CSV and JSON lines can hold
@@ -25,8 +24,6 @@ void append_field(std::string& text, const std::string& field) {
       text += c;
   }
 }
-
-}  // namespace
 
 void add_output_options(CLI::App& command, OutputOptions& o, const char* what) {
   command.add_option("--output,-o", o.path,

@@ -26,6 +26,9 @@ void add_output_options(CLI::App& command, OutputOptions& options, const char* w
 // --with-input, else "id" (with --id), then "score".
 std::string output_header(const OutputOptions& options, const io::PairReader& reader, bool has_id);
 
+// Appends an echoed input field to `text`, a tab, LF or CR in it written as \t, \n or \r.
+void append_field(std::string& text, const std::string& field);
+
 // Appends one line per row to `text`.
 void format_rows(const OutputOptions& options, std::span<const io::PairRow> rows,
                  std::span<const std::optional<float>> scores, std::string& text);

@@ -71,6 +71,7 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
   encoder_ = std::make_unique<BertEncoder>(model_.config, model_.weights);
   scorer_ = std::make_unique<PairScorer>(*model_.tokenizer, *encoder_, model_.scoring);
   if (budget_) apply_memory_budget(*budget_);
+  scoring_start_ = std::chrono::steady_clock::now();
 }
 
 void ScoringSession::apply_memory_budget(size_t budget) {
@@ -101,13 +102,17 @@ PairRunOptions ScoringSession::pair_run_options() const {
   o.window = window_rows_ ? window_rows_ : run_options_.window;
   o.quiet = run_options_.quiet;
   o.progress = isatty(STDERR_FILENO);
+  o.model_name = model_.name;
   return o;
 }
 
 io::RunReport ScoringSession::report(const std::string& command, const std::string& input,
                                      const PairRunCounts& counts) const {
   const ScoringStats& stats = scorer_->stats();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  // Rates are over the scoring time: loading the model is a fixed cost, reported as its own stage.
+  const double load_seconds = std::chrono::duration<double>(scoring_start_ - start_).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - scoring_start_).count();
   io::RunReport r;
   r.command = command;
   r.input = input;
@@ -133,6 +138,8 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.batching.max_batch_tokens = scorer_->options().max_batch_tokens;
   r.batching.sequences = stats.sequences;
   r.batching.real_tokens = stats.tokens;
+  r.tokens.total = stats.tokens;
+  r.tokens.unknown = stats.unknown_tokens;
   r.batching.padded_tokens = stats.tokens;  // packed batches: no padding token is computed
   r.batching.padded_tokens_if_padded = stats.padded_tokens;
   r.batching.encodings_saved = stats.encodings_saved;
@@ -149,7 +156,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.cpu.kernel_isa = cpu_isa_name(cpu_isa());
   r.cpu.threads = threads_;
   const EncoderTimings& t = encoder_->timings();
-  r.stage_seconds = {{"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds},
+  r.stage_seconds = {{"load", load_seconds}, {"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds},
                      {"encode.matrix_products", t.matmul_seconds}, {"encode.attention", t.attention_seconds},
                      {"encode.other", t.other_seconds}};
   return r;

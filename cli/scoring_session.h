@@ -55,6 +55,7 @@ class ScoringSession {
   size_t window_rows_ = 0;
   int threads_ = 1;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point scoring_start_;  // when the model was loaded
 };
 
 }  // namespace simscore::cli

@@ -8,6 +8,7 @@
 #include "cli/exit_codes.h"
 #include "cli/input_options.h"
 #include "cli/model_options.h"
+#include "cli/score_output.h"
 #include "core/errors.h"
 #include "io/model_dir.h"
 #include "io/output_file.h"
@@ -51,6 +52,10 @@ int run_tokenize(const TokenizeOptions& o) {
       continue;
     }
     text.clear();
+    if (row.id) {
+      append_field(text, *row.id);
+      text += '\t';
+    }
     if (o.single) {
       append_ids(text, encode_single(tokenizer, row.text_a, max_length.tokens).ids);
       text += '\t';
@@ -74,9 +79,10 @@ Run add_tokenize_command(CLI::App& app) {
   auto options = std::make_shared<TokenizeOptions>();
   CLI::App* command = app.add_subcommand(
       "tokenize",
-      "Print each row's pair encoding: token ids, a tab, token type ids (as HuggingFace gives them)");
+      "Print each row's pair encoding: token ids, a tab, token type ids (as HuggingFace gives them); "
+      "with --id the row's id and a tab first");
   add_input_options(*command, options->input);
-  command->add_option("--model,-m", options->model, "Model directory (tokenizer files are enough)");
+  command->add_option("--model,-m", options->model, "Model directory (tokenizer files are enough) or cached ORG/NAME[@REVISION]");
   command->add_option("--output,-o", options->output, "Write here instead of stdout");
   command->add_option("--max-length", options->max_length,
                       "Maximum tokens per encoding (default: from the model directory)")

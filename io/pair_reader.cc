@@ -147,6 +147,14 @@ class PairReader::ByteSource {
   ByteSource& operator=(const ByteSource&) = delete;
 
   uint64_t raw_bytes() const { return raw_bytes_; }
+  // Bytes of the file behind the input consumed so far, when `unconsumed` bytes of what read()
+  // returned are still unparsed. For gzip, those are mapped back at the compression ratio so far.
+  uint64_t consumed_bytes(size_t unconsumed) const {
+    const uint64_t fed = raw_bytes_ - (in_end_ - in_begin_);
+    if (!gzip_ || decompressed_ == 0) return fed - std::min<uint64_t>(fed, unconsumed);
+    const double ratio = static_cast<double>(fed) / static_cast<double>(decompressed_);
+    return fed - std::min<uint64_t>(fed, static_cast<uint64_t>(unconsumed * ratio));
+  }
 
   // Up to `capacity` bytes of decompressed input; 0 only at the end.
   size_t read(char* out, size_t capacity) {
@@ -185,6 +193,7 @@ class PairReader::ByteSource {
         throw StreamError(std::string("corrupt gzip data: ") + (zs_.msg ? zs_.msg : "inflate failed"));
       }
     }
+    decompressed_ += capacity - zs_.avail_out;
     return capacity - zs_.avail_out;
   }
 
@@ -223,6 +232,7 @@ class PairReader::ByteSource {
   z_stream zs_;
   bool zs_ready_ = false;
   bool member_done_ = false;
+  uint64_t decompressed_ = 0;  // bytes read() has returned (gzip)
 };
 
 PairReader::PairReader(std::string path, PairReaderOptions options)
@@ -250,9 +260,14 @@ PairReader::PairReader(std::string path, PairReaderOptions options)
   skip_bom();
 
   if (options_.header && options_.format != PairFormat::jsonl) read_header();
-  text_a_ = resolve(options_.columns.text_a, "text_a");
-  text_b_ = resolve(options_.columns.text_b, "text_b");
-  if (options_.columns.label) label_ = resolve(*options_.columns.label, "label");
+  // The sentence-transformers / CLUE names first, then the other common spellings.
+  static const std::vector<std::string> kTextA = {"sentence1", "text_a", "query"};
+  static const std::vector<std::string> kTextB = {"sentence2", "text_b", "passage"};
+  static const std::vector<std::string> kLabel = {"label"};
+  const PairColumns& c = options_.columns;
+  text_a_ = c.text_a.empty() ? resolve_default(kTextA, "1", "text_a") : resolve(c.text_a, "text_a");
+  text_b_ = c.text_b.empty() ? resolve_default(kTextB, "2", "text_b") : resolve(c.text_b, "text_b");
+  if (c.label) label_ = c.label->empty() ? resolve_default(kLabel, "3", "label") : resolve(*c.label, "label");
   if (options_.columns.id) id_ = resolve(*options_.columns.id, "id");
   min_columns_ = std::max(text_a_.index, text_b_.index) + 1;
   if (label_) min_columns_ = std::max(min_columns_, label_->index + 1);
@@ -414,6 +429,7 @@ void PairReader::read_header() {
     if (!read_csv_record(header_, too_long, empty)) return;
   } else {
     if (!read_line(too_long)) return;
+    refuse_jsonl_as_tsv(1);
     empty = line_text_.empty();
     size_t start = 0;
     for (;;) {
@@ -431,6 +447,35 @@ void PairReader::read_header() {
     if (problem.offset != std::string_view::npos)
       throw_input_error(1, describe_problem(problem, "column " + std::to_string(i + 1) + " of the header"));
   }
+}
+
+// stdin has no name to tell the format by; rows of JSON read as TSV would score the whole object.
+void PairReader::refuse_jsonl_as_tsv(size_t line) const {
+  if (!options_.format_guessed || !line_text_.starts_with('{')) return;
+  if (!nlohmann::json::accept(line_text_)) return;
+  throw_input_error(line, "this is a JSON object, but the input is read as TSV; give --format jsonl "
+                          "(or name the file .jsonl)");
+}
+
+PairReader::Column PairReader::resolve_default(const std::vector<std::string>& names,
+                                               const std::string& position, const char* role) {
+  if (options_.format == PairFormat::jsonl) {
+    Column column;
+    column.name = names.front();
+    column.alternatives.assign(names.begin() + 1, names.end());
+    column.spec = column.name;
+    return column;
+  }
+  if (!options_.header) return resolve(position, role);
+  for (const std::string& name : names)
+    if (std::find(header_.begin(), header_.end(), name) != header_.end()) return resolve(name, role);
+  const size_t index = std::stoul(position) - 1;
+  default_columns_notice_ += std::string(default_columns_notice_.empty()
+                                             ? "the header names no default column, so by position: "
+                                             : ", ") +
+                             role + " = column " + position +
+                             (index < header_.size() ? " (\"" + header_[index] + "\")" : "");
+  return resolve(position, role);
 }
 
 PairReader::Column PairReader::resolve(const std::string& spec, const char* role) const {
@@ -465,6 +510,7 @@ PairReader::Column PairReader::resolve(const std::string& spec, const char* role
 }
 
 uint64_t PairReader::bytes_read() const { return source_->raw_bytes(); }
+uint64_t PairReader::bytes_consumed() const { return source_->consumed_bytes(end_ - begin_); }
 
 bool PairReader::next(PairRow& row) {
   if (pending_) {
@@ -524,6 +570,10 @@ bool PairReader::next_tsv(PairRow& row) {
     row.fields.clear();
     row.error = "empty line";
     return true;
+  }
+  if (!tsv_first_row_done_) {
+    tsv_first_row_done_ = true;
+    refuse_jsonl_as_tsv(line_);
   }
   size_t count = 0, start = 0;
   for (;;) {
@@ -604,9 +654,17 @@ bool PairReader::next_jsonl(PairRow& row) {
       }
       value = &std::next(object.begin(), static_cast<std::ptrdiff_t>(column.index)).value();
     } else {
-      const auto found = object.find(column.name);
+      auto found = object.find(column.name);
+      for (const std::string& alternative : column.alternatives)
+        if (found == object.end()) found = object.find(alternative);
       if (found == object.end()) {
         row.error = "missing key \"" + column.name + "\"";
+        for (size_t i = 0; i < column.alternatives.size(); ++i)
+          row.error += (i ? ", \"" : " (nor \"") + column.alternatives[i] + "\"" +
+                       (i + 1 == column.alternatives.size() ? ")" : "");
+        std::string keys;
+        for (const auto& item : object.items()) keys += (keys.empty() ? "\"" : ", \"") + item.key() + "\"";
+        row.error += keys.empty() ? "; the object is empty" : "; the line has " + keys;
         return false;
       }
       value = &found.value();

@@ -16,7 +16,7 @@
 //     Python's csv module, a quote inside an unquoted field and text after a closing quote are kept
 //     literally. PairRow::line is the line where the record starts.
 //   - JSON lines: one object per line. A name selects a key; an index "n" selects the n-th key of
-//     that line's object in document order. Strings are taken as they are; numbers are rendered as
+//     that line's object in document order. A missing key is an error row naming the keys found. Strings are taken as they are; numbers are rendered as
 //     JSON writes them (1 -> "1", 0.5 -> "0.5"); true/false become "1"/"0" so they read as labels;
 //     null, arrays and objects are error rows. The header option is ignored.
 
@@ -35,16 +35,24 @@ enum class PairFormat { tsv, csv, jsonl };
 PairFormat guess_pair_format(const std::string& path);
 
 // A column is chosen by 1-based index ("3") or, with a header / for JSON lines, by name
-// ("sentence1"). A spec made only of digits is always an index.
+// ("sentence1"). A spec made only of digits is always an index. An empty spec is the default, chosen
+// by name so that it cannot silently land on another column:
+//   - JSON lines: the first key present of sentence1/text_a/query (text_a), sentence2/text_b/passage
+//     (text_b) and label (label); a line without one is an error row naming the keys it has.
+//   - TSV/CSV with a header: the column with one of those names, else by position 1, 2, 3 (and
+//     default_columns_notice() says so). Without a header: positions 1, 2, 3.
 struct PairColumns {
-  std::string text_a = "1";
-  std::string text_b = "2";
-  std::optional<std::string> label;
+  std::string text_a;
+  std::string text_b;
+  std::optional<std::string> label;  // nullopt: not read; "": the default
   std::optional<std::string> id;
 };
 
 struct PairReaderOptions {
   PairFormat format = PairFormat::tsv;
+  // The format was guessed, not given: a TSV input that looks like JSON lines is refused (InputError
+  // suggesting --format jsonl) rather than read as one-column rows.
+  bool format_guessed = false;
   bool header = false;  // TSV/CSV: the first row names the columns
   PairColumns columns;
   size_t max_line_bytes = size_t{1} << 20;
@@ -83,9 +91,15 @@ class PairReader {
   // when it is an object (read ahead by the constructor). Otherwise empty.
   const std::vector<std::string>& header() const { return header_; }
   const std::string& display_name() const { return display_name_; }  // the path, or "<stdin>"
+  // TSV/CSV with a header: a sentence saying which default columns were taken by position because
+  // the header has none of their names (sentence1, ...); empty when none were.
+  const std::string& default_columns_notice() const { return default_columns_notice_; }
   // Progress: bytes taken from the file so far (compressed bytes for gzip), and the file's size
   // when it is a regular file (stdin redirected from a file included).
   uint64_t bytes_read() const;
+  // Bytes taken by the rows returned so far (the read-ahead buffer excluded; gzip: estimated from
+  // the compression ratio so far), the same measure as size_bytes().
+  uint64_t bytes_consumed() const;
   std::optional<uint64_t> size_bytes() const { return size_bytes_; }
 
  private:
@@ -94,6 +108,7 @@ class PairReader {
   struct Column {
     size_t index = 0;  // 0-based
     std::string name;  // JSONL key; empty when selected by index
+    std::vector<std::string> alternatives;  // JSONL default: name, then these, first present wins
     std::string spec;  // as the user wrote it, for messages
   };
 
@@ -105,7 +120,9 @@ class PairReader {
   void throw_input_error(size_t line, const std::string& problem) const;
 
   void read_header();
+  void refuse_jsonl_as_tsv(size_t line) const;
   Column resolve(const std::string& spec, const char* role) const;
+  Column resolve_default(const std::vector<std::string>& names, const std::string& position, const char* role);
   bool next_tsv(PairRow& row);
   bool next_csv(PairRow& row);
   bool next_jsonl(PairRow& row);
@@ -123,10 +140,12 @@ class PairReader {
   size_t line_ = 0;          // physical lines consumed so far
   std::string line_text_;    // the current physical line, at most max_line_bytes + 1 bytes
   std::vector<std::string> header_;
+  std::string default_columns_notice_;
   Column text_a_, text_b_;
   std::optional<Column> label_, id_;
   size_t min_columns_ = 2;   // TSV/CSV: a row needs this many to hold every selected column
   bool jsonl_first_line_done_ = false;
+  bool tsv_first_row_done_ = false;
   std::optional<PairRow> pending_;  // JSONL: the first row, read ahead to learn the keys
 };
 

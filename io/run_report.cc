@@ -43,6 +43,11 @@ nlohmann::json to_json(const RunReport& r) {
         {"padded_tokens_if_padded", b.padded_tokens_if_padded},
         {"encodings_saved", b.encodings_saved},
         {"window_rows", b.window_rows}}},
+      {"tokens",
+       {{"total", r.tokens.total},
+        {"unknown", r.tokens.unknown},
+        {"unknown_fraction",
+         r.tokens.total ? static_cast<double>(r.tokens.unknown) / r.tokens.total : 0.0}}},
       {"throughput",
        {{"seconds", r.throughput.seconds},
         {"pairs_per_second", r.throughput.pairs_per_second},
@@ -69,15 +74,19 @@ void write_report(const std::string& path, const RunReport& report) {
 
 std::string summary(const RunReport& r) {
   constexpr double kMiB = 1024.0 * 1024.0;
-  std::string s = fmt::format("simscore: {} rows ({} failed) in {:.1f} s: {:.1f} pairs/s, {:.0f} tokens/s, {:.1f} GFLOP/s\n",
-                              r.rows, r.rows_failed, r.throughput.seconds, r.throughput.pairs_per_second,
-                              r.throughput.tokens_per_second, r.throughput.gflops);
+  const auto load = r.stage_seconds.find("load");
+  std::string s = fmt::format(
+      "simscore: {} rows ({} failed) scored in {:.2f} s{}: {:.1f} pairs/s, {:.0f} tokens/s, {:.1f} GFLOP/s\n",
+      r.rows, r.rows_failed, r.throughput.seconds,
+      load == r.stage_seconds.end() ? "" : fmt::format(" after {:.2f} s loading the model", load->second),
+      r.throughput.pairs_per_second, r.throughput.tokens_per_second, r.throughput.gflops);
   s += fmt::format("simscore: peak RSS {:.1f} MiB (weights {:.1f} MiB {}, activation arena {:.1f} MiB){}\n",
                    r.memory.peak_rss_bytes / kMiB, r.memory.weights_bytes / kMiB, r.model.weight_dtype,
                    r.memory.arena_bytes / kMiB,
                    r.memory.budget_bytes ? fmt::format(", budget {:.1f} MiB", *r.memory.budget_bytes / kMiB) : "");
-  s += fmt::format("simscore: {} batches, {} encodings saved by de-duplication; gemm: {}\n",
-                   r.batching.batches, r.batching.encodings_saved, r.cpu.gemm_kernel);
+  s += fmt::format("simscore: {} {}, {} {} saved by de-duplication; gemm: {}\n", r.batching.batches,
+                   r.batching.batches == 1 ? "batch" : "batches", r.batching.encodings_saved,
+                   r.batching.encodings_saved == 1 ? "encoding" : "encodings", r.cpu.gemm_kernel);
   return s;
 }
 

@@ -47,6 +47,11 @@ struct RunReport {
     size_t window_rows = 0;
   } batching;
 
+  struct Tokens {
+    size_t total = 0;    // real tokens encoded, special tokens included
+    size_t unknown = 0;  // of which the unknown token: text the model's vocabulary does not cover
+  } tokens;
+
   struct Throughput {
     double seconds = 0;
     double pairs_per_second = 0;

@@ -82,13 +82,20 @@ AddedToken read_added_token(const json& entry, int32_t id, const fs::path& file)
 }
 
 // The BertNormalizer flags transformers uses for a BertTokenizer: those of tokenizer_config.json
-// (with the class defaults), which win over tokenizer.json's normalizer whenever the config names
-// the class. Checked with transformers 5.23: a tokenizer.json with lowercase=false and a config
-// {"tokenizer_class": "BertTokenizer"} lowercases; without tokenizer_class, tokenizer.json rules.
+// (with the class defaults), which win over tokenizer.json's normalizer whenever AutoTokenizer picks
+// that class: tokenizer_config.json's tokenizer_class when it has one, else the class of
+// config.json's model_type ("bert"). Checked with transformers 5.23 on every combination of the
+// three files (tests/reference/make_tokenizer_settings_fixtures.py): a tokenizer.json with
+// lowercase=false lowercases beside {"tokenizer_class": "BertTokenizer"}, and beside a BERT
+// config.json with no tokenizer_config.json at all; with neither, tokenizer.json rules.
 std::optional<BertNormalizerOptions> transformers_bert_options(const fs::path& config_path) {
-  if (!fs::exists(config_path)) return std::nullopt;
-  const json config = read_json_file(config_path);
-  const auto tokenizer_class = json_field<std::string>(config, "tokenizer_class", "", config_path);
+  const json config = fs::exists(config_path) ? read_json_file(config_path) : json::object();
+  std::string tokenizer_class = json_field<std::string>(config, "tokenizer_class", "", config_path);
+  if (const fs::path model_config = config_path.parent_path() / "config.json";
+      tokenizer_class.empty() && fs::exists(model_config)) {
+    const json model = read_json_file(model_config);
+    if (json_field<std::string>(model, "model_type", "", model_config) == "bert") tokenizer_class = "BertTokenizer";
+  }
   if (tokenizer_class != "BertTokenizer" && tokenizer_class != "BertTokenizerFast") {
     return std::nullopt;
   }

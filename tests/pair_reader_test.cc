@@ -166,7 +166,7 @@ TEST_F(PairReaderTest, EmptyLinesAreErrorRows) {
   EXPECT_EQ(csv[2].error, "");  // an empty quoted field is not an empty line
   EXPECT_EQ(csv[2].text_a, "");
 
-  const auto jsonl = read_all(write("a.jsonl", "{\"1\":\"a\",\"2\":\"b\"}\n \t\n\n"), with_format(PairFormat::jsonl));
+  const auto jsonl = read_all(write("a.jsonl", "{\"sentence1\":\"a\",\"sentence2\":\"b\"}\n \t\n\n"), with_format(PairFormat::jsonl));
   ASSERT_EQ(jsonl.size(), 3u);
   EXPECT_EQ(jsonl[0].error, "");
   EXPECT_EQ(jsonl[1].error, "empty line");
@@ -453,7 +453,7 @@ TEST_F(PairReaderTest, JsonLinesKeysIndexesAndLabels) {
   EXPECT_EQ(rows[2].error, "");
   EXPECT_EQ(rows[3].error, "column \"label\" is null, expected a string or a number");
   EXPECT_EQ(rows[4].error, "column \"sentence2\" is array, expected a string or a number");
-  EXPECT_EQ(rows[5].error, "missing key \"sentence2\"");
+  EXPECT_EQ(rows[5].error, "missing key \"sentence2\"; the line has \"sentence1\", \"label\", \"id\"");
   EXPECT_EQ(rows[6].error, "expected a JSON object, found array");
   EXPECT_EQ(rows[7].error.rfind("invalid JSON: ", 0), 0u) << rows[7].error;
   EXPECT_EQ(rows[8].error, "NUL character in column \"sentence1\"");
@@ -464,11 +464,88 @@ TEST_F(PairReaderTest, JsonLinesKeysIndexesAndLabels) {
   EXPECT_EQ(rows[10].id, "-2");
 }
 
+// With no column flags a JSON object is read by its keys' names, never by position: an "id" key
+// first must not become the first text.
+TEST_F(PairReaderTest, JsonLinesDefaultKeysAreNamesNotPositions) {
+  PairReaderOptions options = with_format(PairFormat::jsonl);
+  options.columns.label = "";  // eval's default
+  const auto rows = read_all(write("a.jsonl",
+                                   "{\"id\": 0, \"sentence1\": \"s one\", \"sentence2\": \"s two\", \"label\": 1}\n"
+                                   "{\"label\": 0, \"text_b\": \"b\", \"text_a\": \"a\"}\n"
+                                   "{\"query\": \"q\", \"passage\": \"p\", \"label\": \"1\"}\n"
+                                   "{\"id\": 3, \"s1\": \"x\", \"sentence2\": \"y\", \"label\": 0}\n"
+                                   "{\"sentence1\": \"x\", \"sentence2\": \"y\"}\n"),
+                             options);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0].error, "");
+  EXPECT_EQ(rows[0].text_a, "s one");
+  EXPECT_EQ(rows[0].text_b, "s two");
+  EXPECT_EQ(rows[0].label, "1");
+  EXPECT_EQ(rows[1].text_a, "a");
+  EXPECT_EQ(rows[1].text_b, "b");
+  EXPECT_EQ(rows[1].label, "0");
+  EXPECT_EQ(rows[2].text_a, "q");
+  EXPECT_EQ(rows[2].text_b, "p");
+  EXPECT_EQ(rows[3].error,
+            "missing key \"sentence1\" (nor \"text_a\", \"query\"); the line has \"id\", \"s1\", \"sentence2\", \"label\"");
+  EXPECT_EQ(rows[4].error, "missing key \"label\"; the line has \"sentence1\", \"sentence2\"");
+}
+
+TEST_F(PairReaderTest, HeaderDefaultsToColumnNamesElsePositionsWithANotice) {
+  PairReaderOptions options;
+  options.header = true;
+  options.columns.label = "";
+  PairReader named(write("named.tsv", "label\tid\tsentence2\tsentence1\n1\tk\tb\ta\n"), options);
+  EXPECT_EQ(named.default_columns_notice(), "");
+  PairRow row;
+  ASSERT_TRUE(named.next(row));
+  EXPECT_EQ(row.text_a, "a");
+  EXPECT_EQ(row.text_b, "b");
+  EXPECT_EQ(row.label, "1");
+
+  PairReader positional(write("positional.tsv", "first\tsecond\tscore\nx\ty\t0\n"), options);
+  EXPECT_EQ(positional.default_columns_notice(),
+            "the header names no default column, so by position: text_a = column 1 (\"first\"), "
+            "text_b = column 2 (\"second\"), label = column 3 (\"score\")");
+  ASSERT_TRUE(positional.next(row));
+  EXPECT_EQ(row.text_a, "x");
+  EXPECT_EQ(row.label, "0");
+
+  options.format = PairFormat::csv;
+  PairReader mixed(write("mixed.csv", "a,sentence2,label\nx,y,1\n"), options);
+  EXPECT_EQ(mixed.default_columns_notice(),
+            "the header names no default column, so by position: text_a = column 1 (\"a\")");
+}
+
+// stdin has no file name to tell JSON lines by; read as TSV, each object would be one text.
+TEST_F(PairReaderTest, JsonLinesReadAsGuessedTsvIsRefused) {
+  const std::string path = write("pairs.txt", "{\"sentence1\": \"a\", \"sentence2\": \"b\"}\n");
+  PairReaderOptions options;
+  options.format_guessed = true;
+  const InputError error = expect_input_error([&] {
+    PairReader reader(path, options);
+    PairRow row;
+    reader.next(row);
+  });
+  EXPECT_EQ(error.line(), 1u);
+  EXPECT_NE(std::string(error.what()).find("--format jsonl"), std::string::npos) << error.what();
+  options.header = true;
+  EXPECT_NE(std::string(expect_input_error([&] { PairReader reader(path, options); }).what()).find("--format jsonl"),
+            std::string::npos);
+
+  options = {};  // --format tsv given: taken as asked
+  const auto rows = read_all(path, options);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].error, "expected at least 2 columns, found 1");
+}
+
 // Found by tests/fuzz/pair_reader_fuzz.cc (a line of 300 digits): a number beyond a double's range
 // makes nlohmann::json throw out_of_range, not parse_error, which escaped the reader.
 TEST_F(PairReaderTest, JsonLinesNumberOverflowIsAnErrorRow) {
+  PairReaderOptions options = with_format(PairFormat::jsonl);
+  options.columns = {"a", "b", std::nullopt, std::nullopt};
   const auto rows = read_all(write("a.jsonl", "1e999\n{\"a\": \"x\", \"b\": -1e400}\n{\"a\": \"x\", \"b\": \"y\"}\n"),
-                             with_format(PairFormat::jsonl));
+                             options);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].error.rfind("invalid JSON: number overflow", 0), 0u) << rows[0].error;
   EXPECT_EQ(rows[1].error.rfind("invalid JSON: number overflow", 0), 0u) << rows[1].error;

@@ -46,6 +46,8 @@ void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& cons
                      std::max(options_.max_batch_tokens, options_.max_length), options_.max_length,
                      compute_threads());
 
+  const int32_t unk_id = tokenizer_.special_tokens().unk_id;
+  size_t done = 0;
   TokenBatch batch;
   for (const auto& indices : batches) {
     if (options_.should_stop && options_.should_stop()) throw Interrupted();
@@ -60,6 +62,10 @@ void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& cons
     stats_.tokens += batch.tokens();
     stats_.padded_tokens += batch.sequences() * static_cast<size_t>(batch.max_length());
     stats_.longest_batch_tokens = std::max(stats_.longest_batch_tokens, batch.tokens());
+    for (uint32_t i : indices)
+      stats_.unknown_tokens += static_cast<size_t>(std::count(inputs[i].ids.begin(), inputs[i].ids.end(), unk_id));
+    done += indices.size();
+    if (on_batch_) on_batch_(done, inputs.size());
   }
 }
 

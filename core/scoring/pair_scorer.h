@@ -34,6 +34,7 @@ struct ScoringStats {
   size_t batches = 0;
   size_t sequences = 0;        // inputs the encoder ran on
   size_t tokens = 0;           // real tokens the encoder ran on
+  size_t unknown_tokens = 0;   // of which the tokenizer's unknown token ([UNK]): text the vocabulary lacks
   size_t padded_tokens = 0;    // what a padding batcher would have run on: sequences x longest
   size_t longest_batch_tokens = 0;
   size_t encodings_saved = 0;  // bi-encoder: texts that repeat within a call, encoded once
@@ -59,6 +60,11 @@ class PairScorer {
   const ScoringStats& stats() const { return stats_; }
   const Workspace& workspace() const { return workspace_; }
   void set_max_batch_tokens(size_t tokens) { options_.max_batch_tokens = tokens; }
+  // Called after every encoder batch with the inputs of the current score()/embed() call encoded so
+  // far and their total (progress inside a window); empty: none.
+  void set_batch_callback(std::function<void(size_t done, size_t total)> callback) {
+    on_batch_ = std::move(callback);
+  }
 
  private:
   std::vector<float> score_bi(std::span<const TextPair> pairs);
@@ -73,6 +79,7 @@ class PairScorer {
   ScoringOptions options_;
   ScoringStats stats_;
   Workspace workspace_;
+  std::function<void(size_t, size_t)> on_batch_;
 };
 
 }  // namespace simscore

@@ -12,6 +12,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 if [[ -d $shared ]]; then
   "$python" "$here/make_model_fixtures.py" --shared "$shared" --out "$out"
   "$python" "$here/make_tokenizer_fixtures.py" --shared "$shared" --out "$out"
+  "$python" "$here/make_tokenizer_settings_fixtures.py" --shared "$shared" --out "$out"
   "$python" "$here/make_sentencepiece_fixtures.py" --shared "$shared" --out "$out"
   "$python" "$here/make_structbert_fixtures.py" --shared "$shared" --out "$out"
 else
