@@ -23,12 +23,12 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$binary" score "$pairs" --model "$model" --threads 2 >"$work/native.tsv"
+"$binary" score "$pairs" --model "$model" --threads 1 >"$work/native.tsv"
 status=0
 for cpu in Haswell-v4 Nehalem-v2; do
   echo "== $cpu"
   # -v names the kernels each library chose; they must fit the emulated CPU.
-  qemu-x86_64 -cpu "$cpu" "$binary" score "$pairs" --model "$model" --threads 2 -v \
+  qemu-x86_64 -cpu "$cpu" "$binary" score "$pairs" --model "$model" --threads 1 -v \
     >"$work/$cpu.tsv" 2>"$work/$cpu.err" || {
     echo "FAIL: the binary failed under qemu-x86_64 -cpu $cpu:"
     tail -20 "$work/$cpu.err"
