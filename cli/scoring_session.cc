@@ -15,7 +15,7 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 // Memory the budget keeps back for what is not planned exactly: BLAS packing buffers, the allocator's
-// slack, stdio buffers. Measured peaks stay below the budget with this margin (bench/memory_budget.sh).
+// slack, stdio buffers. Measured peaks stay below the budget with this margin (bench/memory.py).
 constexpr size_t kUnplannedBytes = size_t{24} << 20;
 
 }  // namespace
