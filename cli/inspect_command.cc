@@ -67,8 +67,8 @@ int run_inspect(const InspectOptions& o) {
   // The arena a scorer reserves: room for the largest batch, and always for one longest sequence.
   const size_t arena_tokens = std::max(o.max_batch_tokens, max_length.tokens);
   auto plan_for = [&](DType storage) {
-    return EncoderPlan(config, weight_shapes(config, storage, pooler, labels), ProductBackend::for_storage(backend, storage),
-                       threads);
+    return EncoderPlan(config, weight_shapes(config, storage, pooler, labels),
+                       ProductBackend::for_storage(backend, storage), threads);
   };
 
   std::string architecture = layout.has_classifier ? "ForSequenceClassification" : "Model";
@@ -80,8 +80,9 @@ int run_inspect(const InspectOptions& o) {
                                           (description.normalize ? ", normalized" : "");
 
   if (o.json) {
-    const DType storage = o.precision == "fp32" ? DType::f32 : o.precision == "bf16" ? DType::bf16 : DType::f16;
-    const EncoderPlan plan = plan_for(storage);
+    ModelOptions as_run;
+    as_run.precision = o.precision;
+    const EncoderPlan plan = plan_for(storage_precision(as_run));
     const nlohmann::json out = {
         {"model", dir.string()},
         {"architecture", architecture},

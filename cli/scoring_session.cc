@@ -63,8 +63,8 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
   model_.scoring.should_stop = stop_requested;
   encoder_ = std::make_unique<BertEncoder>(
       model_.config, model_.weights,
-      EncoderPlan(model_.config, model_.weights, ProductBackend::for_storage(gemm_backend(), model_.weights.storage),
-                  threads_));
+      EncoderPlan(model_.config, model_.weights,
+                  ProductBackend::for_storage(gemm_backend(), model_.weights.storage), threads_));
   scorer_ = std::make_unique<PairScorer>(*model_.tokenizer, *encoder_, model_.scoring);
   if (budget_) apply_memory_budget(*budget_);
 }
@@ -140,7 +140,8 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.throughput.pairs_per_second = seconds > 0 ? scored / seconds : 0;
   r.throughput.tokens_per_second = seconds > 0 ? stats.tokens / seconds : 0;
   const double mean_length = stats.sequences ? static_cast<double>(stats.tokens) / stats.sequences : 0;
-  r.throughput.gflops = seconds > 0 ? encoder_->plan().flops(static_cast<double>(stats.tokens), mean_length) / seconds / 1e9 : 0;
+  const double flops = encoder_->plan().flops(static_cast<double>(stats.tokens), mean_length);
+  r.throughput.gflops = seconds > 0 ? flops / seconds / 1e9 : 0;
   r.cpu.gemm_kernel = encoder_->kernel_description();
   r.cpu.blas_kernel = openblas_kernel_name() + "; " + blas_kernel_note();
   r.cpu.bf16_products = bf16_support().description;

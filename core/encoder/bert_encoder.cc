@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "core/encoder/attention.h"
-#include "core/ops/activation.h"
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
 #include "core/ops/layer_norm.h"
@@ -85,9 +84,9 @@ BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weig
     return;
   }
   const bool bf16 = backend.precision == ComputePrecision::bf16;
+  const std::string kernel = layers_.empty() ? std::string("-") : layers_[0].feed_forward[0].first->kernel_name();
   kernel_description_ =
-      onednn_matmul_name(layers_.empty() ? std::string("-") : layers_[0].feed_forward[0].first->kernel_name()) +
-      ", " + (bf16 ? "bf16 inputs and weights, fp32 accumulation" : "fp32") +
+      onednn_matmul_name(kernel) + ", " + (bf16 ? "bf16 inputs and weights, fp32 accumulation" : "fp32") +
       (backend.layout == WeightLayout::prepacked
            ? ", weights prepacked"
            : ", weights as stored, widened from " + std::string(dtype_name(weights.storage)) +
@@ -110,8 +109,8 @@ size_t BertEncoder::packed_bytes() const {
 }
 
 size_t BertEncoder::planned_packed_bytes(const EncoderConfig& config, DType storage) {
-  return EncoderPlan(config, weight_shapes(config, storage, false, 0), ProductBackend::for_storage(gemm_backend(), storage), 1)
-      .packed_bytes();
+  const ProductBackend backend = ProductBackend::for_storage(gemm_backend(), storage);
+  return EncoderPlan(config, weight_shapes(config, storage, false, 0), backend, 1).packed_bytes();
 }
 
 void BertEncoder::embed(const TokenBatch& batch, float* out) const {
@@ -137,7 +136,8 @@ void BertEncoder::embed(const TokenBatch& batch, float* out) const {
 }
 
 const float* BertEncoder::forward(const TokenBatch& batch, Workspace& workspace) const {
-  const auto layout = plan_.activations(batch.tokens(), static_cast<size_t>(batch.max_length()), compute_threads());
+  const auto layout =
+      plan_.activations(batch.tokens(), static_cast<size_t>(batch.max_length()), compute_threads());
   float* arena = workspace.prepare(layout);
   Stopwatch clock;
   embed(batch, arena + layout.hidden);

@@ -7,7 +7,8 @@
 namespace simscore {
 namespace {
 
-PlannedProduct planned(LayerMatrix matrix, const BlockSpec& spec, DType storage, const ProductBackend& backend) {
+PlannedProduct planned(LayerMatrix matrix, const BlockSpec& spec, DType storage,
+                       const ProductBackend& backend) {
   return {matrix, spec, plan_product(spec, storage, backend)};
 }
 

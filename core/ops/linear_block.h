@@ -1,10 +1,11 @@
 #pragma once
 // The encoder's matrix products on oneDNN: a LinearBlock is the oneDNN implementation of Product
 // (core/ops/product.h). Products accumulate in fp32 in both compute precisions; the bias, the
-// running sum and the activation (GELU, ReLU) run in fp32 in the product's epilogue. The block is either reordered once
-// into the blocked layout oneDNN's kernels read (prepacked: a copy in the compute precision) or read
-// as stored and widened to fp32 just before each product into the caller's scratch (streamed: no
-// copy; blocks of about 4 MiB keep the scratch small and the products at full speed).
+// running sum and the activation (GELU, ReLU) run in fp32 in the product's epilogue. The block is
+// either reordered once into the blocked layout oneDNN's kernels read (prepacked: a copy in the
+// compute precision) or read as stored and widened to fp32 just before each product into the
+// caller's scratch (streamed: no copy; blocks of about 4 MiB keep the scratch small and the
+// products at full speed).
 
 #include <memory>
 #include <optional>
