@@ -2,17 +2,19 @@
 // the weights (only the tensor index and the config and tokenizer files are read).
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <sched.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/model_options.h"
-#include "core/encoder/bert_encoder.h"
-#include "core/encoder/workspace.h"
+#include "core/encoder/encoder_plan.h"
 #include "core/model/weights.h"
+#include "core/scoring/pooling.h"
 #include "io/bert_weights.h"
 #include "io/model_dir.h"
 #include "io/tensor_source.h"
@@ -25,33 +27,9 @@ struct InspectOptions {
   std::string model;
   size_t max_batch_tokens = 2048;
   int threads = 0;
+  std::string precision = "fp16";  // for --json: the storage whose plan is printed
+  bool json = false;
 };
-
-// EncoderWeights with shapes and storage but no data: enough for bytes(), parameters() and the
-// activation plan, which depend only on those.
-EncoderWeights shapes_only(const EncoderConfig& c, const io::BertWeightsLayout& layout, int labels,
-                           DType storage) {
-  const int64_t h = c.hidden_size, ffn = c.intermediate_size;
-  const auto matrix = [&](int64_t rows, int64_t cols) { return TensorView{storage, {rows, cols}, nullptr}; };
-  const auto linear = [&](int64_t out, int64_t in) {
-    return Linear{matrix(out, in), std::vector<float>(static_cast<size_t>(out))};
-  };
-  const auto norm = [&] {
-    return LayerNormWeights{std::vector<float>(static_cast<size_t>(h)), std::vector<float>(static_cast<size_t>(h))};
-  };
-  EncoderWeights w;
-  w.storage = storage;
-  w.word_embeddings = matrix(c.vocab_size, h);
-  w.position_embeddings = matrix(c.max_position_embeddings, h);
-  w.token_type_embeddings = matrix(c.type_vocab_size, h);
-  w.embedding_norm = norm();
-  for (int i = 0; i < c.num_layers; ++i)
-    w.layers.push_back({linear(h, h), linear(h, h), linear(h, h), linear(h, h), norm(),
-                        linear(ffn, h), linear(h, ffn), norm()});
-  if (layout.has_pooler) w.pooler = linear(h, h);
-  if (layout.has_classifier && labels > 0) w.classifier = linear(labels, h);
-  return w;
-}
 
 std::string mib(size_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0); }
 
@@ -72,9 +50,11 @@ int run_inspect(const InspectOptions& o) {
     dtypes[t.dtype].first += 1;
     dtypes[t.dtype].second += n * element;
   }
-  int labels = 0;
-  if (const io::TensorInfo* c = source->find("classifier.weight"); c && c->shape.size() == 2)
-    labels = static_cast<int>(c->shape[0]);
+  const io::ModelDescription description = io::describe_model(dir, layout, std::nullopt, source->path());
+  const bool cross = description.mode == ScoringMode::cross;
+  // The weights a run loads: the pooler and classifier only for cross-encoders (as load_model).
+  const bool pooler = cross && layout.has_pooler;
+  const int labels = cross ? layout.labels : 0;
 
   const io::LoadedTokenizer tokenizer = io::load_tokenizer(dir);
   const io::MaxLength max_length = io::effective_max_length(dir, tokenizer.model_max_length, {});
@@ -83,22 +63,60 @@ int run_inspect(const InspectOptions& o) {
     cpu_set_t cpus;
     threads = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
   }
+  const GemmBackend backend = select_gemm_backend();
+  // The arena a scorer reserves: room for the largest batch, and always for one longest sequence.
+  const size_t arena_tokens = std::max(o.max_batch_tokens, max_length.tokens);
+  auto plan_for = [&](DType storage) {
+    return EncoderPlan(config, weight_shapes(config, storage, pooler, labels),
+                       ProductBackend::for_storage(backend, storage), threads);
+  };
 
   std::string architecture = layout.has_classifier ? "ForSequenceClassification" : "Model";
   architecture = (config.model_type == "structbert" ? "Sbert" : "Bert") + architecture;
   if (config.model_type == "structbert") architecture += " (ModelScope StructBERT)";
-  const EncoderWeights fp32 = shapes_only(config, layout, labels, DType::f32);
+  const std::string mode = cross ? "cross" : "bi";
+  const std::string pooling = cross ? "first token, pooler and classifier"
+                                    : std::string(pooling_name(description.pooling)) +
+                                          (description.normalize ? ", normalized" : "");
+
+  if (o.json) {
+    ModelOptions as_run;
+    as_run.precision = o.precision;
+    const EncoderPlan plan = plan_for(storage_precision(as_run));
+    const nlohmann::json out = {
+        {"model", dir.string()},
+        {"architecture", architecture},
+        {"mode", mode},
+        {"mode_source", description.mode_source},
+        {"pooling", pooling},
+        {"layers", config.num_layers},
+        {"hidden_size", config.hidden_size},
+        {"labels", labels},
+        {"parameters", plan.parameters()},
+        {"max_length", max_length.tokens},
+        {"precision", o.precision},
+        {"threads", threads},
+        {"max_batch_tokens", o.max_batch_tokens},
+        {"memory",
+         {{"weights_bytes", plan.weights_bytes()},
+          {"prepacked_bytes", plan.packed_bytes()},
+          {"arena_bytes", plan.arena_bytes(arena_tokens, max_length.tokens)}}}};
+    fmt::print("{}\n", out.dump());
+    return kSuccess;
+  }
 
   fmt::print("model          {}\n", dir.string());
   fmt::print("weights file   {}\n", source->path().filename().string());
   fmt::print("architecture   {} (model_type {}{})\n", architecture, config.model_type,
              layout.prefix.empty() ? "" : fmt::format(", tensor prefix \"{}\"", layout.prefix));
+  fmt::print("mode           {} ({})\n", mode, description.mode_source);
+  fmt::print("pooling        {}\n", pooling);
   fmt::print("layers         {}\n", config.num_layers);
   fmt::print("hidden         {} ({} heads of {}, FFN {})\n", config.hidden_size, config.num_heads,
              config.head_dim(), config.intermediate_size);
   fmt::print("vocabulary     {} tokens, {} positions\n", config.vocab_size, config.max_position_embeddings);
-  fmt::print("parameters     {} (used by the encoder{})\n", fp32.parameters(),
-             layout.has_classifier ? fmt::format(" and the {}-label classifier", labels) : "");
+  fmt::print("parameters     {} (used by the encoder{})\n", plan_for(DType::f32).parameters(),
+             cross ? fmt::format(" and the {}-label classifier", labels) : "");
   std::string on_disk;
   for (const auto& [dtype, count] : dtypes)
     on_disk += fmt::format("{}{} {} tensor{} ({})", on_disk.empty() ? "" : ", ", dtype, count.first,
@@ -108,15 +126,13 @@ int run_inspect(const InspectOptions& o) {
              tokenizer.source.filename().string(), max_length.tokens, max_length.source);
   fmt::print("memory         per precision: weights as stored (+ prepacked copies) + activation arena "
              "for {} tokens per batch, {} threads\n",
-             o.max_batch_tokens, threads);
-  select_gemm_backend();
+             arena_tokens, threads);
   for (const DType storage : {DType::f32, DType::f16, DType::bf16}) {
-    const EncoderWeights w = shapes_only(config, layout, labels, storage);
-    const size_t packed = BertEncoder::planned_packed_bytes(config, storage);
-    const size_t arena = ActivationLayout::plan(config, w, o.max_batch_tokens, max_length.tokens, threads)
-                             .total * sizeof(float);
-    fmt::print("  {:<12} {}{} + {} = {}\n", dtype_name(storage), mib(w.bytes()),
-               packed ? " + " + mib(packed) + " prepacked" : "", mib(arena), mib(w.bytes() + packed + arena));
+    const EncoderPlan plan = plan_for(storage);
+    const size_t weights = plan.weights_bytes(), packed = plan.packed_bytes();
+    const size_t arena = plan.arena_bytes(arena_tokens, max_length.tokens);
+    fmt::print("  {:<12} {}{} + {} = {}\n", dtype_name(storage), mib(weights),
+               packed ? " + " + mib(packed) + " prepacked" : "", mib(arena), mib(weights + packed + arena));
   }
   return kSuccess;
 }
@@ -135,6 +151,12 @@ Run add_inspect_command(CLI::App& app) {
   command->add_option("--threads", options->threads,
                       "Threads, for the memory estimate (default: all available CPUs)")
       ->check(CLI::Range(1, 1024));
+  command->add_option("--precision", options->precision,
+                      "Weight storage whose plan --json prints: fp16 (default), fp32 or bf16")
+      ->check(CLI::IsMember({"fp16", "fp32", "bf16"}));
+  command->add_flag("--json", options->json,
+                    "Print one JSON object: the model, its mode, and memory.weights_bytes, "
+                    "prepacked_bytes and arena_bytes as `score --report` names them");
   return [command, options] { return command->parsed() ? run_inspect(*options) : -1; };
 }
 

@@ -84,7 +84,7 @@ DType storage_precision(const ModelOptions& o) {
   return o.precision == "fp32" ? DType::f32 : o.precision == "bf16" ? DType::bf16 : DType::f16;
 }
 
-void select_gemm_backend() {
+GemmBackend select_gemm_backend() {
   // oneDNN, with fp16 and fp32 weights used as stored (widened a block of about 4 MiB at a time, so
   // they cost their storage size and no more) and bf16 weights prepacked for native bf16 products.
   // SIMSCORE_GEMM overrides (README "Speed").
@@ -100,6 +100,7 @@ void select_gemm_backend() {
                                                       name + "\"");
   }
   set_gemm_backend(backend);
+  return backend;
 }
 
 io::LoadedModel load_model(const ModelOptions& o) {

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "core/ops/gemm.h"
 #include "io/model_dir.h"
 #include "io/model_locator.h"
 
@@ -33,7 +34,7 @@ std::filesystem::path resolve_model_dir(const std::string& flag);
 DType storage_precision(const ModelOptions& options);
 
 // Chooses the matrix-product backend: oneDNN unless SIMSCORE_GEMM says otherwise.
-void select_gemm_backend();
+GemmBackend select_gemm_backend();
 
 // Applies --threads, loads the model, and (with --verbose) describes it on stderr.
 io::LoadedModel load_model(const ModelOptions& options);

@@ -16,14 +16,8 @@ namespace {
 
 constexpr double kMiB = 1024.0 * 1024.0;
 // Memory the budget keeps back for what is not planned exactly: BLAS packing buffers, the allocator's
-// slack, stdio buffers. Measured peaks stay below the budget with this margin (bench/memory_budget.sh).
+// slack, stdio buffers. Measured peaks stay below the budget with this margin (bench/memory.py).
 constexpr size_t kUnplannedBytes = size_t{24} << 20;
-
-// FLOPs of one encoder pass over `tokens` tokens in sequences of `length` (matrix products only).
-double encoder_flops(const EncoderConfig& c, double tokens, double mean_length) {
-  const double h = c.hidden_size, ffn = c.intermediate_size;
-  return c.num_layers * tokens * (2 * (4 * h * h + 2 * h * ffn) + 4 * mean_length * h);
-}
 
 }  // namespace
 
@@ -52,9 +46,9 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
     const auto dir = resolve_model_dir(model_options.model);
     const EncoderConfig config = io::read_encoder_config(dir / "config.json");
     const DType storage = storage_precision(model_options);
-    select_gemm_backend();
-    const size_t weights = weight_bytes(config, storage, 0) +
-                           BertEncoder::planned_packed_bytes(config, storage);
+    const EncoderPlan plan(config, weight_shapes(config, storage, false, 0),
+                           ProductBackend::for_storage(select_gemm_backend(), storage), 1);
+    const size_t weights = weight_bytes(plan);
     const size_t baseline = io::resident_bytes();
     if (weights + baseline + kUnplannedBytes > *budget_)
       throw ResourceError(fmt::format(
@@ -68,7 +62,10 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
   threads_ = compute_threads();
   model_.scoring.longest_first = run_options.longest_first;
   model_.scoring.should_stop = stop_requested;
-  encoder_ = std::make_unique<BertEncoder>(model_.config, model_.weights);
+  encoder_ = std::make_unique<BertEncoder>(
+      model_.config, model_.weights,
+      EncoderPlan(model_.config, model_.weights,
+                  ProductBackend::for_storage(gemm_backend(), model_.weights.storage), threads_));
   scorer_ = std::make_unique<PairScorer>(*model_.tokenizer, *encoder_, model_.scoring);
   if (budget_) apply_memory_budget(*budget_);
   scoring_start_ = std::chrono::steady_clock::now();
@@ -77,7 +74,8 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
 void ScoringSession::apply_memory_budget(size_t budget) {
   const size_t used = io::resident_bytes();
   const size_t max_length = model_.scoring.max_length;
-  const size_t one_sequence = arena_bytes(model_.config, model_.weights, max_length, max_length, threads_);
+  const EncoderPlan& plan = encoder_->plan();
+  const size_t one_sequence = plan.arena_bytes(max_length, max_length);
   if (used + kUnplannedBytes + one_sequence > budget)
     throw ResourceError(fmt::format(
         "--max-memory {:.0f} MiB is too small: the loaded model takes {:.0f} MiB, one sequence of "
@@ -93,7 +91,7 @@ void ScoringSession::apply_memory_budget(size_t budget) {
   const size_t row_bytes = 2 * max_length * 12 + 2 * model_.config.hidden_size * sizeof(float) + 512;
   window_rows_ = std::max<size_t>(1, std::min(run_options_.window, window_bytes / row_bytes));
   const size_t tokens =
-      max_batch_tokens_within(model_.config, model_.weights, free - window_bytes, max_length, threads_);
+      max_batch_tokens_within(plan, free - window_bytes, max_length);
   scorer_->set_max_batch_tokens(std::min(tokens, model_.scoring.max_batch_tokens));
 }
 
@@ -130,7 +128,8 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
              std::string(dtype_name(model_.weights.storage)),
              model_.scoring.max_length};
   r.memory.peak_rss_bytes = io::peak_resident_bytes();
-  r.memory.weights_bytes = model_.weights.bytes();
+  r.memory.weights_bytes = encoder_->plan().weights_bytes();
+  r.memory.prepacked_bytes = encoder_->plan().packed_bytes();
   r.memory.arena_bytes = scorer_->workspace().bytes();
   r.memory.arena_peak_bytes = scorer_->workspace().peak_bytes();
   r.memory.budget_bytes = budget_;
@@ -149,7 +148,8 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.throughput.pairs_per_second = seconds > 0 ? scored / seconds : 0;
   r.throughput.tokens_per_second = seconds > 0 ? stats.tokens / seconds : 0;
   const double mean_length = stats.sequences ? static_cast<double>(stats.tokens) / stats.sequences : 0;
-  r.throughput.gflops = seconds > 0 ? encoder_flops(model_.config, stats.tokens, mean_length) / seconds / 1e9 : 0;
+  const double flops = encoder_->plan().flops(static_cast<double>(stats.tokens), mean_length);
+  r.throughput.gflops = seconds > 0 ? flops / seconds / 1e9 : 0;
   r.cpu.gemm_kernel = encoder_->kernel_description();
   r.cpu.blas_kernel = openblas_kernel_name() + "; " + blas_kernel_note();
   r.cpu.bf16_products = bf16_support().description;

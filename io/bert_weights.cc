@@ -154,6 +154,8 @@ BertWeightsLayout detect_bert_layout(const TensorSource& file) {
   layout.has_classifier = file.find("classifier.weight") != nullptr ||
                           file.find("classifier.out_proj.weight") != nullptr;
   if (file.find("classifier.dense.weight")) layout.has_pooler = true;
+  for (const char* name : {"classifier.weight", "classifier.out_proj.weight"})
+    if (const TensorInfo* c = file.find(name); c && c->shape.size() == 2) layout.labels = static_cast<int>(c->shape[0]);
   return layout;
 }
 

@@ -16,6 +16,7 @@ struct BertWeightsLayout {
   std::string prefix;   // "" (BertModel, sentence-transformers) or "bert." (…ForSequenceClassification)
   bool has_pooler = false;
   bool has_classifier = false;
+  int labels = 0;  // the classifier's outputs (classifier.weight, or RoBERTa's classifier.out_proj)
 };
 
 // Finds where the encoder's tensors are in the file; ModelError listing what was expected and what

@@ -208,6 +208,30 @@ MaxLength effective_max_length(const fs::path& dir, std::optional<size_t> tokeni
   return chosen;
 }
 
+ModelDescription describe_model(const fs::path& dir, const BertWeightsLayout& layout,
+                                std::optional<ScoringMode> mode, const fs::path& weights_path) {
+  const SentenceTransformersModules st = read_modules(dir);
+  ModelDescription d;
+  if (mode) {
+    d.mode = *mode;
+    d.mode_source = "--mode";
+  } else if (layout.has_classifier && !st.present) {
+    d.mode = ScoringMode::cross;
+    d.mode_source = "classifier weights present";
+  } else {
+    d.mode = ScoringMode::bi;
+    d.mode_source = st.present ? "sentence-transformers modules.json" : "no classifier weights";
+  }
+  if (d.mode == ScoringMode::cross && !layout.has_classifier)
+    throw ModelError(fmt::format("{}: cross-encoder mode needs classifier.weight and "
+                                 "classifier.bias, which this model does not have",
+                                 weights_path.string()));
+  d.pooling = st.pooling;
+  d.normalize = st.normalize;
+  d.sentence_transformers = st.present;
+  return d;
+}
+
 LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
   if (!fs::is_directory(dir))
     throw ModelError(fmt::format("{}: not a model directory", dir.string()));
@@ -220,29 +244,17 @@ LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
   const fs::path& weights_path = file->path();
   const BertWeightsLayout layout = detect_bert_layout(*file);
 
-  const SentenceTransformersModules st = read_modules(dir);
+  const ModelDescription description = describe_model(dir, layout, options.mode, weights_path);
   ScoringOptions& s = m.scoring;
-  if (options.mode) {
-    s.mode = *options.mode;
-    m.mode_source = "--mode";
-  } else if (layout.has_classifier && !st.present) {
-    s.mode = ScoringMode::cross;
-    m.mode_source = "classifier weights present";
-  } else {
-    s.mode = ScoringMode::bi;
-    m.mode_source = st.present ? "sentence-transformers modules.json" : "no classifier weights";
-  }
-  if (s.mode == ScoringMode::cross && !layout.has_classifier)
-    throw ModelError(fmt::format("{}: cross-encoder mode needs classifier.weight and "
-                                 "classifier.bias, which this model does not have",
-                                 weights_path.string()));
-  s.pooling = st.pooling;
-  s.normalize = st.normalize;
+  s.mode = description.mode;
+  m.mode_source = description.mode_source;
+  s.pooling = description.pooling;
+  s.normalize = description.normalize;
   m.tensor_layout = layout.has_classifier ? "BertForSequenceClassification" : "BertModel";
   if (m.config.model_type == "structbert")
     m.tensor_layout = layout.has_classifier ? "SbertForSequenceClassification (ModelScope StructBERT)"
                                             : "SbertModel (ModelScope StructBERT)";
-  if (st.present) m.tensor_layout += " (sentence-transformers export)";
+  if (description.sentence_transformers) m.tensor_layout += " (sentence-transformers export)";
   if (!layout.prefix.empty()) m.tensor_layout += fmt::format(" (prefix \"{}\")", layout.prefix);
 
   m.weights = load_bert_weights(file, layout, m.config, options.precision,

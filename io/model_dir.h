@@ -34,6 +34,21 @@ struct LoadedModel {
   std::string tensor_layout;      // "BertModel", "BertForSequenceClassification (bert.)", ...
 };
 
+struct BertWeightsLayout;
+
+// What the directory says about how to score with the model, without loading weights: mode (and
+// why), pooling and normalisation; `mode` (--mode) overrides. ModelError when cross mode is asked
+// of a model without classifier weights.
+struct ModelDescription {
+  ScoringMode mode = ScoringMode::bi;
+  std::string mode_source;
+  Pooling pooling = Pooling::mean;
+  bool normalize = false;
+  bool sentence_transformers = false;  // modules.json present
+};
+ModelDescription describe_model(const std::filesystem::path& dir, const BertWeightsLayout& layout,
+                                std::optional<ScoringMode> mode, const std::filesystem::path& weights_path);
+
 // Throws ModelError naming the file and the problem when anything is missing or inconsistent.
 LoadedModel load_model(const std::filesystem::path& dir, const ModelLoadOptions& options);
 

@@ -29,6 +29,7 @@ nlohmann::json to_json(const RunReport& r) {
       {"memory",
        {{"peak_rss_bytes", r.memory.peak_rss_bytes},
         {"weights_bytes", r.memory.weights_bytes},
+        {"prepacked_bytes", r.memory.prepacked_bytes},
         {"arena_bytes", r.memory.arena_bytes},
         {"arena_peak_bytes", r.memory.arena_peak_bytes},
         {"budget_bytes", r.memory.budget_bytes ? json(*r.memory.budget_bytes) : json(nullptr)}}},

@@ -30,7 +30,8 @@ struct RunReport {
 
   struct Memory {
     size_t peak_rss_bytes = 0;   // the process high-water mark (getrusage ru_maxrss)
-    size_t weights_bytes = 0;
+    size_t weights_bytes = 0;    // as stored
+    size_t prepacked_bytes = 0;  // the products' prepacked weight copies, on top of weights_bytes
     size_t arena_bytes = 0;      // activation arena reserved
     size_t arena_peak_bytes = 0; // of which the largest batch used
     std::optional<size_t> budget_bytes;

@@ -8,9 +8,9 @@
 namespace simscore {
 
 // context[t, :] = softmax(Q_h K_h^T / sqrt(d)) V_h, for every head h, over the tokens of t's sequence.
-// Rows of query/key/value are `stride` floats apart (3 * hidden when they are the column blocks of
-// one fused QKV product); context is [batch.tokens(), heads * head_dim]; `scores` holds
-// compute_threads() * max_length^2 floats.
+// Rows of query/key/value are `stride` floats apart (3 * hidden when Q, K and V lie side by side in
+// one [tokens, 3H] buffer, as on the OpenBLAS path); context is [batch.tokens(), heads * head_dim];
+// `scores` holds compute_threads() * max_length^2 floats.
 void self_attention(const TokenBatch& batch, int heads, int head_dim, const float* query,
                     const float* key, const float* value, int stride, float* context, float* scores);
 

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "core/encoder/attention.h"
-#include "core/ops/activation.h"
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
 #include "core/ops/layer_norm.h"
@@ -41,75 +40,77 @@ void for_each_ffn_slice(int tokens, Run&& run) {
   for (int first = 0; first < tokens; first += slice) run(first, std::min(slice, tokens - first));
 }
 
+std::unique_ptr<Product> build(const PlannedProduct& planned, const EncoderLayerWeights& layer,
+                               const ProductBackend& backend) {
+  BlockSpec spec = planned.spec;
+  spec.layer = &layer_matrix(layer, planned.matrix);
+  return make_product(spec, backend);
+}
+
+std::vector<std::unique_ptr<Product>> build(const std::vector<PlannedProduct>& planned,
+                                            const EncoderLayerWeights& layer, const ProductBackend& backend) {
+  std::vector<std::unique_ptr<Product>> products;
+  for (const PlannedProduct& p : planned) products.push_back(build(p, layer, backend));
+  return products;
+}
+
 }  // namespace
 
 BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weights)
-    : config_(config), weights_(weights) {
-  precision_ = compute_precision_for(weights.storage);
-  onednn_ = gemm_backend() != GemmBackend::openblas;
-  if (!onednn_) {
+    : BertEncoder(config, weights,
+                  EncoderPlan(config, weights, ProductBackend::for_storage(gemm_backend(), weights.storage),
+                              compute_threads())) {}
+
+BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, EncoderPlan plan)
+    : config_(config), weights_(weights), plan_(std::move(plan)) {
+  const ProductBackend& backend = plan_.backend();
+  layers_.reserve(weights.layers.size());
+  for (size_t i = 0; i < weights.layers.size(); ++i) {
+    const LayerPlan& planned = plan_.layers().at(i);
+    const EncoderLayerWeights& l = weights.layers[i];
+    LayerProducts& layer = layers_.emplace_back();
+    layer.query = build(planned.query, l, backend);
+    layer.key = build(planned.key, l, backend);
+    layer.value = build(planned.value, l, backend);
+    layer.attention_output = build(planned.attention_output, l, backend);
+    for (const auto& [in, out] : planned.feed_forward)
+      layer.feed_forward.emplace_back(build(in, l, backend), build(out, l, backend));
+  }
+  if (backend.kind == GemmBackend::openblas) {
     kernel_description_ = openblas_kernel_name() + ", fp32";
     if (weights.storage != DType::f32)
       kernel_description_ += " (weights widened from " + std::string(dtype_name(weights.storage)) +
                              " before each product)";
     return;
   }
-  const DType between = precision_ == ComputePrecision::bf16 ? DType::bf16 : DType::f32;
-  const WeightLayout layout = weight_layout_for(weights.storage);
-  const int h = config.hidden_size, ffn = config.intermediate_size;
-  const int ffn_block = ActivationLayout::ffn_block_columns(config);
-  layers_.reserve(weights.layers.size());
-  for (const EncoderLayerWeights& l : weights.layers) {
-    OneDnnLayer& layer = layers_.emplace_back();
-    layer.query = matrix_product(l.query, precision_, layout);
-    layer.key = matrix_product(l.key, precision_, layout);
-    layer.value = matrix_product(l.value, precision_, layout);
-    layer.attention_output = matrix_product(l.attention_output, precision_, layout);
-    for (int first = 0; first < ffn; first += ffn_block) {
-      const int n = std::min(ffn_block, ffn - first);
-      const BlockSpec in{.layer = &l.intermediate, .first_out = first, .outputs = n, .first_in = 0,
-                         .inputs = h, .activation = config.activation, .output = between};
-      const BlockSpec out{.layer = &l.output, .first_out = 0, .outputs = h, .first_in = first, .inputs = n,
-                          .bias = first == 0, .accumulate = first > 0, .activation = std::nullopt};
-      layer.feed_forward.push_back({LinearBlock(in, precision_, layout), LinearBlock(out, precision_, layout)});
-    }
-  }
+  const bool bf16 = backend.precision == ComputePrecision::bf16;
+  const std::string kernel = layers_.empty() ? std::string("-") : layers_[0].feed_forward[0].first->kernel_name();
   kernel_description_ =
-      onednn_matmul_name(layers_.empty() ? std::string("-") : layers_[0].feed_forward[0].in.kernel_name()) + ", " +
-      (precision_ == ComputePrecision::bf16 ? "bf16 inputs and weights, fp32 accumulation" : "fp32") +
-      (layout == WeightLayout::prepacked
+      onednn_matmul_name(kernel) + ", " + (bf16 ? "bf16 inputs and weights, fp32 accumulation" : "fp32") +
+      (backend.layout == WeightLayout::prepacked
            ? ", weights prepacked"
            : ", weights as stored, widened from " + std::string(dtype_name(weights.storage)) +
                  " a block at a time");
-  if (weights.storage == DType::bf16 && precision_ != ComputePrecision::bf16)
+  if (weights.storage == DType::bf16 && !bf16)
     kernel_description_ += " (bf16 weights widened to fp32: no native bf16 products here, " +
                            bf16_support().description + ")";
-  else if (precision_ == ComputePrecision::bf16)
+  else if (bf16)
     kernel_description_ += " (" + bf16_support().description + ")";
 }
 
 size_t BertEncoder::packed_bytes() const {
   size_t total = 0;
-  for (const OneDnnLayer& l : layers_) {
-    for (const auto* product : {&l.query, &l.key, &l.value, &l.attention_output})
-      for (const LinearBlock& b : *product) total += b.bytes();
-    for (const FeedForwardBlock& b : l.feed_forward) total += b.in.bytes() + b.out.bytes();
+  for (const LayerProducts& l : layers_) {
+    for (const auto* products : {&l.query, &l.key, &l.value, &l.attention_output})
+      for (const auto& p : *products) total += p->bytes();
+    for (const auto& [in, out] : l.feed_forward) total += in->bytes() + out->bytes();
   }
   return total;
 }
 
 size_t BertEncoder::planned_packed_bytes(const EncoderConfig& config, DType storage) {
-  if (gemm_backend() == GemmBackend::openblas || weight_layout_for(storage) != WeightLayout::prepacked)
-    return 0;
-  const size_t element = compute_precision_for(storage) == ComputePrecision::bf16 ? 2 : 4;
-  auto padded = [](size_t n) { return (n + 63) / 64 * 64; };  // oneDNN's widest weight block
-  const size_t h = static_cast<size_t>(config.hidden_size);
-  const size_t ffn = static_cast<size_t>(config.intermediate_size);
-  const size_t ffn_block = static_cast<size_t>(ActivationLayout::ffn_block_columns(config));
-  size_t per_layer = 4 * padded(h) * padded(h);  // Q, K, V, attention output
-  for (size_t first = 0; first < ffn; first += ffn_block)
-    per_layer += 2 * padded(h) * padded(std::min(ffn_block, ffn - first));  // FFN in and out
-  return static_cast<size_t>(config.num_layers) * per_layer * element;
+  const ProductBackend backend = ProductBackend::for_storage(gemm_backend(), storage);
+  return EncoderPlan(config, weight_shapes(config, storage, false, 0), backend, 1).packed_bytes();
 }
 
 void BertEncoder::embed(const TokenBatch& batch, float* out) const {
@@ -135,19 +136,17 @@ void BertEncoder::embed(const TokenBatch& batch, float* out) const {
 }
 
 const float* BertEncoder::forward(const TokenBatch& batch, Workspace& workspace) const {
-  const auto layout = ActivationLayout::plan(config_, weights_, batch.tokens(),
-                                             static_cast<size_t>(batch.max_length()), compute_threads());
+  const auto layout =
+      plan_.activations(batch.tokens(), static_cast<size_t>(batch.max_length()), compute_threads());
   float* arena = workspace.prepare(layout);
   Stopwatch clock;
   embed(batch, arena + layout.hidden);
   clock.lap(timings_.other_seconds);
-  if (onednn_)
+  if (plan_.backend().kind != GemmBackend::openblas)
     forward_onednn(batch, layout, arena);
   else
     forward_openblas(batch, layout, arena);
-  const double t = static_cast<double>(batch.tokens());
-  const double h = config_.hidden_size, ffn = config_.intermediate_size;
-  timings_.matmul_flops += config_.num_layers * 2.0 * t * (4.0 * h * h + 2.0 * h * ffn);
+  timings_.matmul_flops += plan_.matmul_flops(static_cast<double>(batch.tokens()));
   timings_.tokens += batch.tokens();
   timings_.batches += 1;
   // Both paths leave the last hidden states where they started, in layout.hidden (an even number
@@ -160,7 +159,7 @@ void BertEncoder::forward_onednn(const TokenBatch& batch, const ActivationLayout
   const int tokens = static_cast<int>(batch.tokens());
   const int h = config_.hidden_size;
   const float eps = config_.layer_norm_eps;
-  const bool bf16 = precision_ == ComputePrecision::bf16;
+  const bool bf16 = plan_.backend().precision == ComputePrecision::bf16;
   float* hidden = arena + layout.hidden;
   float* spare = arena + layout.spare;
   // Q, K and V one after the other, each [tokens, H].
@@ -180,7 +179,7 @@ void BertEncoder::forward_onednn(const TokenBatch& batch, const ActivationLayout
 
   Stopwatch clock;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    const OneDnnLayer& products = layers_[i];
+    const LayerProducts& products = layers_[i];
     const EncoderLayerWeights& layer = weights_.layers[i];
     const void* x = product_input(hidden);
     clock.lap(timings_.other_seconds);
@@ -200,9 +199,9 @@ void BertEncoder::forward_onednn(const TokenBatch& batch, const ActivationLayout
     std::swap(hidden, spare);
     x = product_input(hidden);
     clock.lap(timings_.other_seconds);
-    for (const FeedForwardBlock& block : products.feed_forward) {
-      block.in(x, tokens, intermediate, scratch);  // bias and GELU fused, fp32 before rounding
-      block.out(intermediate, tokens, spare, scratch);
+    for (const auto& [in, out] : products.feed_forward) {
+      (*in)(x, tokens, intermediate, scratch);  // bias and GELU fused, fp32 before rounding
+      (*out)(intermediate, tokens, spare, scratch);
     }
     clock.lap(timings_.matmul_seconds);
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
@@ -215,7 +214,6 @@ void BertEncoder::forward_openblas(const TokenBatch& batch, const ActivationLayo
                                    float* arena) const {
   const int tokens = static_cast<int>(batch.tokens());
   const int h = config_.hidden_size;
-  const int ffn = config_.intermediate_size;
   const float eps = config_.layer_norm_eps;
   float* hidden = arena + layout.hidden;
   float* spare = arena + layout.spare;
@@ -225,29 +223,29 @@ void BertEncoder::forward_openblas(const TokenBatch& batch, const ActivationLayo
   float* scratch = arena + layout.weight_scratch;
 
   Stopwatch clock;
-  for (const EncoderLayerWeights& layer : weights_.layers) {
-    linear(hidden, tokens, layer.query, qkv, scratch, 3 * h);
-    linear(hidden, tokens, layer.key, qkv + h, scratch, 3 * h);
-    linear(hidden, tokens, layer.value, qkv + 2 * h, scratch, 3 * h);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const LayerProducts& products = layers_[i];
+    const EncoderLayerWeights& layer = weights_.layers[i];
+    run_blocks(products.query, hidden, tokens, qkv, scratch);
+    run_blocks(products.key, hidden, tokens, qkv + h, scratch);
+    run_blocks(products.value, hidden, tokens, qkv + 2 * h, scratch);
     clock.lap(timings_.matmul_seconds);
     self_attention(batch, config_.num_heads, config_.head_dim(), qkv, qkv + h, qkv + 2 * h, 3 * h,
                    context, arena + layout.scores);
     clock.lap(timings_.attention_seconds);
     // spare = LayerNorm(context W_o + b_o + hidden)
-    linear(context, tokens, layer.attention_output, spare, scratch);
+    run_blocks(products.attention_output, context, tokens, spare, scratch);
     clock.lap(timings_.matmul_seconds);
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.attention_norm, eps);
     std::swap(hidden, spare);
     clock.lap(timings_.other_seconds);
+    const auto& [in, out] = products.feed_forward.at(0);  // whole matrices, over token slices
     for_each_ffn_slice(tokens, [&](int first, int rows) {
       const size_t at = static_cast<size_t>(first) * h;
-      linear(hidden + at, rows, layer.intermediate, intermediate, scratch);
-      clock.lap(timings_.matmul_seconds);
-      add_bias_activation(intermediate, nullptr, rows, ffn, config_.activation);
-      clock.lap(timings_.other_seconds);
-      linear(intermediate, rows, layer.output, spare + at, scratch);
-      clock.lap(timings_.matmul_seconds);
+      (*in)(hidden + at, rows, intermediate, scratch);  // then the activation, in fp32
+      (*out)(intermediate, rows, spare + at, scratch);
     });
+    clock.lap(timings_.matmul_seconds);
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
     std::swap(hidden, spare);
     clock.lap(timings_.other_seconds);

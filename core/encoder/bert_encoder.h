@@ -2,9 +2,11 @@
 // The BERT / RoBERTa encoder stack: embeddings, then N layers of self-attention and feed-forward,
 // each followed by a residual add and LayerNorm (post-norm). Dense layers run on packed real tokens.
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/encoder/encoder_plan.h"
 #include "core/encoder/token_batch.h"
 #include "core/encoder/workspace.h"
 #include "core/model/config.h"
@@ -16,7 +18,7 @@ namespace simscore {
 // Where forward() spent its time, summed over every call since construction (or reset_timings()).
 // Tokenizing is not here: PairScorer measures it.
 struct EncoderTimings {
-  double matmul_seconds = 0;     // the dense products: fused QKV, attention output, FFN in and out
+  double matmul_seconds = 0;     // the dense products: Q, K, V, attention output, FFN in and out
   double attention_seconds = 0;  // Q K^T, masked fp32 softmax, P V, per sequence and head
   double other_seconds = 0;      // embeddings, LayerNorm, bf16 rounding of product inputs
   double matmul_flops = 0;       // 2 m n k of those products over real tokens (no padding exists)
@@ -26,9 +28,11 @@ struct EncoderTimings {
 
 class BertEncoder {
  public:
-  // Sets up every layer's products for the selected backend (gemm_backend()), in the compute
-  // precision compute_precision_for(weights.storage) gives, holding weights as
-  // weight_layout_for(weights.storage) says.
+  // Sets up every layer's products as `plan` lists them (the plan must have been built for this
+  // config and these weights' shapes and storage).
+  BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, EncoderPlan plan);
+  // The same, with the plan for the process-wide default backend (gemm_backend()) and
+  // compute_threads(): ProductBackend::for_storage(gemm_backend(), weights.storage).
   BertEncoder(const EncoderConfig& config, const EncoderWeights& weights);
 
   // The last hidden states [batch.tokens(), hidden] of `batch`. They live in `workspace` until its
@@ -38,44 +42,38 @@ class BertEncoder {
   const EncoderConfig& config() const { return config_; }
   const EncoderWeights& weights() const { return weights_; }
 
-  ComputePrecision precision() const { return precision_; }
+  const EncoderPlan& plan() const { return plan_; }
+  ComputePrecision precision() const { return plan_.backend().precision; }
   // What runs the products and in which precision, and why: e.g. "oneDNN matmul
   // brg:avx512_core_bf16, bf16 inputs and weights, fp32 accumulation (AVX512-BF16 (no AMX ...))".
   const std::string& kernel_description() const { return kernel_description_; }
-  // Bytes of the prepacked weight copies (0 when weights are used as stored). They come on top of
-  // the stored weights: bf16 copies for bf16 compute, fp32 copies with onednn_prepacked.
+  // Bytes of the prepacked weight copies the built products hold (0 when weights are used as
+  // stored): bf16 copies for bf16 compute, fp32 copies with onednn_prepacked. Equal to
+  // plan().packed_bytes().
   size_t packed_bytes() const;
-  // What packed_bytes() will be for this shape, before any encoder exists (memory planning): exact
-  // when hidden and FFN sizes are multiples of 64 (every BERT shape), an upper bound otherwise.
+  // What packed_bytes() will be for this shape with the default backend, before any encoder exists.
   static size_t planned_packed_bytes(const EncoderConfig& config, DType storage);
 
   const EncoderTimings& timings() const { return timings_; }
   void reset_timings() const { timings_ = {}; }
 
  private:
-  // A slice of the feed-forward block's columns: its part of FFN in (+ bias, GELU), then its part
-  // of FFN out, summed onto the other slices' (the first adds the bias).
-  struct FeedForwardBlock {
-    LinearBlock in, out;
-  };
-  // One layer's products on oneDNN. Every product writes a dense [tokens, columns] block, the
-  // layout oneDNN's fastest (brgemm) kernels need (streamed, a hidden size past 1024 splits Q, K, V
-  // and the attention output into column blocks, which are not), and the feed-forward block never
-  // holds more than ActivationLayout::ffn_block_columns of its activation.
-  struct OneDnnLayer {
-    std::vector<LinearBlock> query, key, value, attention_output;
-    std::vector<FeedForwardBlock> feed_forward;
+  // One layer's products, as its LayerPlan lists them.
+  struct LayerProducts {
+    std::vector<std::unique_ptr<Product>> query, key, value, attention_output;
+    std::vector<std::pair<std::unique_ptr<Product>, std::unique_ptr<Product>>> feed_forward;
   };
 
   void embed(const TokenBatch& batch, float* out) const;
+  // oneDNN: Q, K, V into three dense [tokens, H] buffers, the feed-forward block over column slices.
   void forward_onednn(const TokenBatch& batch, const ActivationLayout& layout, float* arena) const;
+  // OpenBLAS: Q, K, V side by side in [tokens, 3H], the feed-forward block over token slices.
   void forward_openblas(const TokenBatch& batch, const ActivationLayout& layout, float* arena) const;
 
   const EncoderConfig& config_;
   const EncoderWeights& weights_;
-  ComputePrecision precision_ = ComputePrecision::f32;
-  bool onednn_ = false;
-  std::vector<OneDnnLayer> layers_;
+  EncoderPlan plan_;
+  std::vector<LayerProducts> layers_;
   std::string kernel_description_;
   mutable EncoderTimings timings_;
 };

@@ -40,18 +40,14 @@ struct ActivationLayout {
   // not depend on which thread ran a head).
   static size_t scores_stride(size_t max_length) { return (max_length * max_length + 15) / 16 * 16; }
 
-  // Exact for the encoder this process would build for `weights` (backend and compute precision
-  // as gemm_backend() and compute_precision_for(weights.storage) say now).
-
-  static ActivationLayout plan(const EncoderConfig& config, const EncoderWeights& weights,
-                               size_t tokens, size_t max_length, int threads);
+  // The layout of a batch is EncoderPlan::activations: the plan knows the backend and the products.
 };
 
 class Workspace {
  public:
   // Allocates (address space only: pages are touched as used) room for batches up to this size.
-  void reserve(const EncoderConfig& config, const EncoderWeights& weights, size_t tokens,
-               size_t max_length, int threads);
+  // (`layout`: EncoderPlan::activations for the largest batch.)
+  void reserve(const ActivationLayout& layout);
   // Buffers for a batch of this size; grows the arena only if the plan was too small.
   float* prepare(const ActivationLayout& layout);
   // Room for one weight matrix widened to fp32, valid after prepare(); used by the scoring heads.

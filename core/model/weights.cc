@@ -46,4 +46,27 @@ Tally tally(const EncoderWeights& w) {
 size_t EncoderWeights::bytes() const { return tally(*this).bytes; }
 size_t EncoderWeights::parameters() const { return tally(*this).parameters; }
 
+EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler, int labels) {
+  const int64_t h = c.hidden_size, ffn = c.intermediate_size;
+  const auto matrix = [&](int64_t rows, int64_t cols) { return TensorView{storage, {rows, cols}, nullptr}; };
+  const auto linear = [&](int64_t out, int64_t in) {
+    return Linear{matrix(out, in), std::vector<float>(static_cast<size_t>(out))};
+  };
+  const auto norm = [&] {
+    return LayerNormWeights{std::vector<float>(static_cast<size_t>(h)), std::vector<float>(static_cast<size_t>(h))};
+  };
+  EncoderWeights w;
+  w.storage = storage;
+  w.word_embeddings = matrix(c.vocab_size, h);
+  w.position_embeddings = matrix(c.max_position_embeddings, h);
+  w.token_type_embeddings = matrix(c.type_vocab_size, h);
+  w.embedding_norm = norm();
+  for (int i = 0; i < c.num_layers; ++i)
+    w.layers.push_back({linear(h, h), linear(h, h), linear(h, h), linear(h, h), norm(),
+                        linear(ffn, h), linear(h, ffn), norm()});
+  if (pooler) w.pooler = linear(h, h);
+  if (labels > 0) w.classifier = linear(labels, h);
+  return w;
+}
+
 }  // namespace simscore

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/model/config.h"
 #include "core/model/tensor.h"
 
 namespace simscore {
@@ -50,5 +51,10 @@ struct EncoderWeights {
   // Number of parameters.
   size_t parameters() const;
 };
+
+// Weights with shapes and storage but no data, as a model of this config would load them: enough
+// for bytes(), parameters() and an EncoderPlan, which read only those. `pooler` adds the dense
+// layer before the classifier; `labels` > 0 adds a classifier with that many outputs.
+EncoderWeights weight_shapes(const EncoderConfig& config, DType storage, bool pooler, int labels);
 
 }  // namespace simscore

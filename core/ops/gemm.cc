@@ -87,7 +87,7 @@ std::string openblas_kernel_name() {
 }
 
 std::string gemm_kernel_name() {
-  return gemm_backend() == GemmBackend::onednn ? onednn_kernel_name() : openblas_kernel_name();
+  return gemm_backend() == GemmBackend::openblas ? openblas_kernel_name() : onednn_kernel_name();
 }
 
 void set_compute_threads(int threads) {

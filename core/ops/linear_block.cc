@@ -102,17 +102,10 @@ const Bf16Support& bf16_support() {
 }
 
 ComputePrecision compute_precision_for(DType storage) {
-  if (storage == DType::bf16 && gemm_backend() != GemmBackend::openblas && bf16_support().available)
-    return ComputePrecision::bf16;
-  return ComputePrecision::f32;
+  return ProductBackend::for_storage(gemm_backend(), storage).precision;
 }
 
-WeightLayout weight_layout_for(DType storage) {
-  return compute_precision_for(storage) == ComputePrecision::bf16 ||
-                 gemm_backend() == GemmBackend::onednn_prepacked
-             ? WeightLayout::prepacked
-             : WeightLayout::streamed;
-}
+WeightLayout weight_layout_for(DType storage) { return ProductBackend::for_storage(gemm_backend(), storage).layout; }
 
 struct LinearBlock::Impl {
   WeightLayout layout = WeightLayout::prepacked;
@@ -153,27 +146,18 @@ struct LinearBlock::Impl {
   }
 };
 
-LinearBlock::LinearBlock(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout)
-    : impl_(std::make_unique<Impl>()), spec_(spec), precision_(precision) {
-  const Linear& layer = *spec.layer;
-  if (spec.first_out < 0 || spec.outputs <= 0 || spec.first_out + spec.outputs > layer.out_features() ||
-      spec.first_in < 0 || spec.inputs <= 0 || spec.first_in + spec.inputs > layer.in_features())
-    throw ModelError(fmt::format("LinearBlock: rows {}+{}, columns {}+{} outside a {}x{} matrix",
-                                 spec.first_out, spec.outputs, spec.first_in, spec.inputs,
-                                 layer.out_features(), layer.in_features()));
+// Everything about a block that does not need its weights: types, epilogue, and the weights'
+// layout (for prepacked weights, the blocked layout oneDNN chooses for the typical batch).
+void LinearBlock::describe(Impl& p, const BlockSpec& spec, ComputePrecision precision, WeightLayout layout) {
   if (layout == WeightLayout::streamed && precision != ComputePrecision::f32)
     throw ModelError("LinearBlock: streamed weights are widened to fp32; bf16 products need prepacking");
-  Impl& p = *impl_;
   p.layout = layout;
   p.k = spec.inputs;
   p.n = spec.outputs;
   p.ldy = spec.ldy ? spec.ldy : spec.outputs;
-  p.input = dnnl_type(input_dtype());
+  p.input = dnnl_type(precision == ComputePrecision::bf16 ? DType::bf16 : DType::f32);
   p.output = dnnl_type(spec.output);
-  if (spec.bias) {
-    p.bias_desc = memory::desc({1, p.n}, memory::data_type::f32, Tag::ab);
-    p.bias = memory(p.bias_desc, cpu_engine(), const_cast<float*>(layer.bias.data()) + spec.first_out);
-  }
+  if (spec.bias) p.bias_desc = memory::desc({1, p.n}, memory::data_type::f32, Tag::ab);
   dnnl::post_ops ops;
   if (spec.accumulate) ops.append_sum(1.0f);
   if (spec.activation) ops.append_eltwise(1.0f, eltwise_of(*spec.activation), 0.0f, 0.0f);
@@ -194,7 +178,31 @@ LinearBlock::LinearBlock(const BlockSpec& spec, ComputePrecision precision, Weig
   const dnnl::matmul::primitive_desc pd = p.describe(kTypicalRows, memory::desc({p.k, p.n}, p.input, Tag::any));
   p.weights_desc = pd.weights_desc();
   p.kernel = pd.impl_info_str();
+}
+
+ProductCost LinearBlock::cost(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout) {
+  if (layout == WeightLayout::streamed)
+    return {0, static_cast<size_t>(spec.outputs) * static_cast<size_t>(spec.inputs)};
+  Impl p;
+  describe(p, spec, precision, layout);
+  return {p.weights_desc.get_size(), 0};
+}
+
+LinearBlock::LinearBlock(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout)
+    : impl_(std::make_unique<Impl>()), spec_(spec), precision_(precision) {
+  const Linear& layer = *spec.layer;
+  if (spec.first_out < 0 || spec.outputs <= 0 || spec.first_out + spec.outputs > layer.out_features() ||
+      spec.first_in < 0 || spec.inputs <= 0 || spec.first_in + spec.inputs > layer.in_features())
+    throw ModelError(fmt::format("LinearBlock: rows {}+{}, columns {}+{} outside a {}x{} matrix",
+                                 spec.first_out, spec.outputs, spec.first_in, spec.inputs,
+                                 layer.out_features(), layer.in_features()));
+  Impl& p = *impl_;
+  describe(p, spec, precision, layout);
+  if (spec.bias)
+    p.bias = memory(p.bias_desc, cpu_engine(), const_cast<float*>(layer.bias.data()) + spec.first_out);
+  if (layout == WeightLayout::streamed) return;
   p.weights = memory(p.weights_desc, cpu_engine());
+  const memory::desc plain({p.k, p.n}, memory::data_type::f32, Tag::ba);
   std::vector<float> block(static_cast<size_t>(p.n) * p.k);
   widen_block(layer, spec.first_out, p.n, spec.first_in, p.k, block.data());
   memory source(plain, cpu_engine(), block.data());

@@ -1,12 +1,11 @@
 #pragma once
-// The encoder's matrix products on oneDNN. A LinearBlock is one product with a block of one stored
-// weight matrix W [out, in]:
-//   y[rows, n] (+)= act(x[rows, k] * W[first_out .. first_out + n, first_in .. first_in + k]^T + b)
-// Products accumulate in fp32 in both compute precisions; the bias, the running sum and the
-// activation (GELU, ReLU) run in fp32 in the product's epilogue. The block is either reordered once
-// into the blocked layout oneDNN's kernels read (prepacked: a copy in the compute precision) or read
-// as stored and widened to fp32 just before each product into the caller's scratch (streamed: no
-// copy; blocks of about 4 MiB keep the scratch small and the products at full speed).
+// The encoder's matrix products on oneDNN: a LinearBlock is the oneDNN implementation of Product
+// (core/ops/product.h). Products accumulate in fp32 in both compute precisions; the bias, the
+// running sum and the activation (GELU, ReLU) run in fp32 in the product's epilogue. The block is
+// either reordered once into the blocked layout oneDNN's kernels read (prepacked: a copy in the
+// compute precision) or read as stored and widened to fp32 just before each product into the
+// caller's scratch (streamed: no copy; blocks of about 4 MiB keep the scratch small and the
+// products at full speed).
 
 #include <memory>
 #include <optional>
@@ -15,11 +14,9 @@
 
 #include "core/model/config.h"
 #include "core/model/weights.h"
+#include "core/ops/product.h"
 
 namespace simscore {
-
-// What the matrix products read: fp32, or bf16 (inputs and weights rounded to bf16, fp32 sums).
-enum class ComputePrecision { f32, bf16 };
 
 // Whether this CPU runs bf16 products natively (AMX tiles or AVX512-BF16), after asking the kernel
 // for the AMX tile state (arch_prctl ARCH_REQ_XCOMP_PERM) where the CPU has AMX.
@@ -30,33 +27,12 @@ struct Bf16Support {
 };
 const Bf16Support& bf16_support();
 
-// The precision the encoder computes in for weights stored as `storage`: bf16 only for bf16 weights
-// on a CPU with native bf16 products and with a oneDNN backend; fp32 otherwise.
+// The precision and weight layout the process-wide default backend (gemm_backend()) gives weights
+// stored as `storage`: ProductBackend::for_storage(gemm_backend(), storage).
 ComputePrecision compute_precision_for(DType storage);
-
-enum class WeightLayout {
-  prepacked,  // a copy in oneDNN's blocked layout, made once
-  streamed,   // as stored, widened to fp32 per product into the caller's scratch (fp32 compute)
-};
-
-// How the encoder's products hold weights stored as `storage` with a oneDNN backend: bf16 products
-// prepacked (AMX and AVX512-BF16 kernels read a blocked layout), fp32 products streamed unless the
-// backend is onednn_prepacked.
 WeightLayout weight_layout_for(DType storage);
 
-// Which block of which matrix a LinearBlock multiplies by, and what its epilogue does.
-struct BlockSpec {
-  const Linear* layer = nullptr;  // must outlive the block (its bias is read in place)
-  int first_out = 0, outputs = 0;  // rows of W: the output features, columns of y
-  int first_in = 0, inputs = 0;    // columns of W: the input features, columns of x
-  bool bias = true;                // add b[first_out .. first_out + outputs]
-  bool accumulate = false;         // y += product (before the activation) instead of y = product
-  std::optional<Activation> activation;
-  DType output = DType::f32;       // y's type: f32, or bf16 to feed a bf16 product directly
-  int ldy = 0;                     // elements between rows of y (0: outputs)
-};
-
-class LinearBlock {
+class LinearBlock final : public Product {
  public:
   LinearBlock(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout);
   ~LinearBlock();
@@ -65,18 +41,25 @@ class LinearBlock {
 
   // x is [rows, inputs()] (fp32, or bf16 as input_dtype() says); y as the spec says. Streamed
   // weights are widened into `scratch`, which holds scratch_floats() floats.
-  void operator()(const void* x, int rows, void* y, float* scratch = nullptr) const;
+  void operator()(const void* x, int rows, void* y, float* scratch = nullptr) const override;
 
-  int inputs() const { return spec_.inputs; }
-  int outputs() const { return spec_.outputs; }
-  DType input_dtype() const { return precision_ == ComputePrecision::bf16 ? DType::bf16 : DType::f32; }
-  size_t scratch_floats() const;  // 0 when prepacked
-  size_t bytes() const;           // the prepacked copy (0 when streamed)
+  int inputs() const override { return spec_.inputs; }
+  int outputs() const override { return spec_.outputs; }
+  DType input_dtype() const override {
+    return precision_ == ComputePrecision::bf16 ? DType::bf16 : DType::f32;
+  }
+  size_t scratch_floats() const override;  // 0 when prepacked
+  size_t bytes() const override;           // the prepacked copy (0 when streamed)
   // oneDNN's implementation, e.g. "brg:avx512_core_amx_bf16".
-  std::string kernel_name() const;
+  std::string kernel_name() const override;
+
+  // What a LinearBlock for this spec allocates, without building it (spec.layer may be null): the
+  // size of oneDNN's blocked layout for the block, asked of the same primitive descriptor.
+  static ProductCost cost(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout);
 
  private:
   struct Impl;
+  static void describe(Impl& impl, const BlockSpec& spec, ComputePrecision precision, WeightLayout layout);
   std::unique_ptr<Impl> impl_;
   BlockSpec spec_;
   ComputePrecision precision_ = ComputePrecision::f32;

@@ -9,6 +9,7 @@
 #include "core/errors.h"
 #include "core/ops/gemm.h"
 #include "core/scoring/batching.h"
+#include "core/scoring/cross_head.h"
 
 namespace simscore {
 namespace {
@@ -42,9 +43,8 @@ void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& cons
 
   // The activation arena is sized once, for the largest batch the budget allows (a sequence of
   // max_length tokens always fits), so no later window reallocates it; pages are touched as used.
-  workspace_.reserve(encoder_.config(), encoder_.weights(),
-                     std::max(options_.max_batch_tokens, options_.max_length), options_.max_length,
-                     compute_threads());
+  workspace_.reserve(encoder_.plan().activations(std::max(options_.max_batch_tokens, options_.max_length),
+                                                 options_.max_length, compute_threads()));
 
   const int32_t unk_id = tokenizer_.special_tokens().unk_id;
   size_t done = 0;
@@ -132,15 +132,10 @@ std::vector<float> PairScorer::score_cross(std::span<const TextPair> pairs) {
     first_tokens.resize(static_cast<size_t>(rows) * h);
     for (int s = 0; s < rows; ++s)
       std::copy_n(hidden + batch.offsets[s] * h, h, first_tokens.data() + static_cast<size_t>(s) * h);
-    const float* features = first_tokens.data();
-    if (weights.pooler) {
-      pooled.resize(first_tokens.size());
-      linear(first_tokens.data(), rows, *weights.pooler, pooled.data(), workspace_.weight_scratch());
-      for (float& x : pooled) x = std::tanh(x);
-      features = pooled.data();
-    }
+    pooled.resize(weights.pooler ? first_tokens.size() : 0);
     logits.resize(static_cast<size_t>(rows) * labels);
-    linear(features, rows, *weights.classifier, logits.data(), workspace_.weight_scratch());
+    cross_encoder_logits(first_tokens.data(), rows, weights, pooled.data(), logits.data(),
+                         workspace_.weight_scratch());
     for (int s = 0; s < rows; ++s)
       scores[indices[s]] = logits_to_score(logits.data() + static_cast<size_t>(s) * labels, labels,
                                            options_.positive_label);

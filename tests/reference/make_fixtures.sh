@@ -9,6 +9,7 @@ shared=${SIMSCORE_SHARED:-$here/../../../shared}
 mkdir -p "$out"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 "$python" "$here/make_metric_fixtures.py" --out "$out"
+"$python" "$here/make_cross768_fixture.py" --out "$out"
 if [[ -d $shared ]]; then
   "$python" "$here/make_model_fixtures.py" --shared "$shared" --out "$out"
   "$python" "$here/make_tokenizer_fixtures.py" --shared "$shared" --out "$out"

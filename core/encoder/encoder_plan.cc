@@ -1,0 +1,146 @@
+#include "core/encoder/encoder_plan.h"
+
+#include <algorithm>
+
+#include "core/ops/gemm.h"
+
+namespace simscore {
+namespace {
+
+PlannedProduct planned(LayerMatrix matrix, const BlockSpec& spec, DType storage,
+                       const ProductBackend& backend) {
+  return {matrix, spec, plan_product(spec, storage, backend)};
+}
+
+// Blocks of output features of a whole [out, in] matrix: one when prepacked (or on OpenBLAS),
+// blocks of about 4 MiB when streamed through oneDNN. Each writes its own columns of y.
+std::vector<PlannedProduct> matrix_blocks(LayerMatrix matrix, int out, int in, int ldy, DType storage,
+                                          const ProductBackend& backend) {
+  const bool blocked = backend.kind != GemmBackend::openblas && backend.layout == WeightLayout::streamed;
+  const int block = blocked ? widen_block_rows(in, out) : out;
+  std::vector<PlannedProduct> blocks;
+  for (int first = 0; first < out; first += block) {
+    const BlockSpec spec{.first_out = first, .outputs = std::min(block, out - first), .first_in = 0,
+                         .inputs = in, .ldy = ldy ? ldy : out};
+    blocks.push_back(planned(matrix, spec, storage, backend));
+  }
+  return blocks;
+}
+
+LayerPlan plan_layer(const EncoderConfig& config, DType storage, const ProductBackend& backend) {
+  const int h = config.hidden_size, ffn = config.intermediate_size;
+  LayerPlan layer;
+  if (backend.kind == GemmBackend::openblas) {
+    // Q, K and V side by side in one [tokens, 3H] buffer.
+    layer.query = matrix_blocks(LayerMatrix::query, h, h, 3 * h, storage, backend);
+    layer.key = matrix_blocks(LayerMatrix::key, h, h, 3 * h, storage, backend);
+    layer.value = matrix_blocks(LayerMatrix::value, h, h, 3 * h, storage, backend);
+    layer.attention_output = matrix_blocks(LayerMatrix::attention_output, h, h, 0, storage, backend);
+    const BlockSpec in{.outputs = ffn, .inputs = h, .activation = config.activation};
+    const BlockSpec out{.outputs = h, .inputs = ffn};
+    layer.feed_forward.emplace_back(planned(LayerMatrix::intermediate, in, storage, backend),
+                                    planned(LayerMatrix::output, out, storage, backend));
+    return layer;
+  }
+  // oneDNN: every product writes a dense [tokens, columns] block, the layout its fastest (brgemm)
+  // kernels need; Q, then K, then V.
+  layer.query = matrix_blocks(LayerMatrix::query, h, h, 0, storage, backend);
+  layer.key = matrix_blocks(LayerMatrix::key, h, h, 0, storage, backend);
+  layer.value = matrix_blocks(LayerMatrix::value, h, h, 0, storage, backend);
+  layer.attention_output = matrix_blocks(LayerMatrix::attention_output, h, h, 0, storage, backend);
+  const int ffn_block = ActivationLayout::ffn_block_columns(config);
+  for (int first = 0; first < ffn; first += ffn_block) {
+    const int n = std::min(ffn_block, ffn - first);
+    const BlockSpec in{.first_out = first, .outputs = n, .first_in = 0, .inputs = h,
+                       .activation = config.activation, .output = backend.activation_dtype()};
+    const BlockSpec out{.first_out = 0, .outputs = h, .first_in = first, .inputs = n, .bias = first == 0,
+                        .accumulate = first > 0, .activation = std::nullopt};
+    layer.feed_forward.emplace_back(planned(LayerMatrix::intermediate, in, storage, backend),
+                                    planned(LayerMatrix::output, out, storage, backend));
+  }
+  return layer;
+}
+
+}  // namespace
+
+const Linear& layer_matrix(const EncoderLayerWeights& layer, LayerMatrix matrix) {
+  switch (matrix) {
+    case LayerMatrix::query: return layer.query;
+    case LayerMatrix::key: return layer.key;
+    case LayerMatrix::value: return layer.value;
+    case LayerMatrix::attention_output: return layer.attention_output;
+    case LayerMatrix::intermediate: return layer.intermediate;
+    case LayerMatrix::output: return layer.output;
+  }
+  return layer.query;
+}
+
+EncoderPlan::EncoderPlan(const EncoderConfig& config, const EncoderWeights& weights, const ProductBackend& backend,
+                         int threads)
+    : config_(config), backend_(backend), storage_(weights.storage), threads_(threads) {
+  weights_bytes_ = weights.bytes();
+  parameters_ = weights.parameters();
+  // Every layer has the same shapes: plan one, and let each layer have its copy.
+  const LayerPlan layer = plan_layer(config, storage_, backend);
+  layers_.assign(static_cast<size_t>(config.num_layers), layer);
+  size_t layer_packed = 0;
+  auto count = [&](const PlannedProduct& p) {
+    layer_packed += p.cost.packed_bytes;
+    scratch_floats_ = std::max(scratch_floats_, p.cost.scratch_floats);
+  };
+  for (const auto* products : {&layer.query, &layer.key, &layer.value, &layer.attention_output})
+    for (const PlannedProduct& p : *products) count(p);
+  for (const auto& [in, out] : layer.feed_forward) count(in), count(out);
+  packed_bytes_ = layer_packed * layers_.size();
+  // The scoring heads run through `linear`, widening their weights into the same scratch.
+  if (weights.pooler) scratch_floats_ = std::max(scratch_floats_, linear_scratch_floats(*weights.pooler));
+  if (weights.classifier) scratch_floats_ = std::max(scratch_floats_, linear_scratch_floats(*weights.classifier));
+}
+
+ActivationLayout EncoderPlan::activations(size_t tokens, size_t max_length) const {
+  return activations(tokens, max_length, threads_);
+}
+
+ActivationLayout EncoderPlan::activations(size_t tokens, size_t max_length, int threads) const {
+  const size_t h = static_cast<size_t>(config_.hidden_size);
+  const size_t ffn = static_cast<size_t>(config_.intermediate_size);
+  ActivationLayout l;
+  size_t at = 0;
+  auto take = [&at](size_t floats) {
+    const size_t start = at;
+    at += (floats + 15) / 16 * 16;  // whole cache lines per buffer
+    return start;
+  };
+  const bool bf16 = backend_.precision == ComputePrecision::bf16;
+  auto halves = [](size_t elements) { return (elements + 1) / 2; };
+  l.hidden = take(tokens * h);
+  l.spare = take(tokens * h);
+  l.qkv = take(tokens * 3 * h);
+  l.context = take(tokens * h);
+  const size_t intermediate =
+      backend_.kind == GemmBackend::openblas
+          ? std::min(tokens, ActivationLayout::ffn_slice_tokens) * ffn
+          : tokens * static_cast<size_t>(ActivationLayout::ffn_block_columns(config_));
+  l.intermediate = take(bf16 ? halves(intermediate) : intermediate);
+  l.bf16_input = take(bf16 ? halves(tokens * h) : 0);
+  l.scores = take(static_cast<size_t>(threads) * ActivationLayout::scores_stride(max_length));
+  l.weight_scratch = take(scratch_floats_);
+  l.total = at;
+  return l;
+}
+
+size_t EncoderPlan::arena_bytes(size_t tokens, size_t max_length) const {
+  return activations(tokens, max_length).total * sizeof(float);
+}
+
+double EncoderPlan::matmul_flops(double tokens) const {
+  const double h = config_.hidden_size, ffn = config_.intermediate_size;
+  return config_.num_layers * 2.0 * tokens * (4.0 * h * h + 2.0 * h * ffn);
+}
+
+double EncoderPlan::flops(double tokens, double mean_length) const {
+  // Plus Q K^T and P V: 2 * 2 * length * H per token and layer.
+  return matmul_flops(tokens) + config_.num_layers * tokens * 4.0 * mean_length * config_.hidden_size;
+}
+
+}  // namespace simscore

@@ -1,0 +1,77 @@
+#pragma once
+// The encoder's execution plan, a value: every layer's products (which block of which matrix, what
+// each allocates), the weights' bytes, the activation arena of a batch and the FLOPs, built once
+// from the config, the weights' shapes and storage, the backend and the thread count. The encoder
+// runs it; `--max-memory`, `inspect` and the run report read the same plan, built from shapes alone
+// where no weights are loaded (weight_shapes), so the numbers they print cannot disagree.
+
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+#include "core/encoder/workspace.h"
+#include "core/model/config.h"
+#include "core/model/weights.h"
+#include "core/ops/product.h"
+
+namespace simscore {
+
+// The matrices of one encoder layer, in the order they run.
+enum class LayerMatrix { query, key, value, attention_output, intermediate, output };
+const Linear& layer_matrix(const EncoderLayerWeights& layer, LayerMatrix matrix);
+
+struct PlannedProduct {
+  LayerMatrix matrix;
+  BlockSpec spec;    // spec.layer is null; the encoder binds it to the layer's matrix
+  ProductCost cost;  // what the built product allocates
+};
+
+// One layer's products. The feed-forward block runs as (in, out) pairs: on oneDNN, slices of
+// ActivationLayout::ffn_block_columns columns, each pair's out summed onto the previous ones; on
+// OpenBLAS, one pair of whole matrices run over slices of ffn_slice_tokens tokens.
+struct LayerPlan {
+  std::vector<PlannedProduct> query, key, value, attention_output;
+  std::vector<std::pair<PlannedProduct, PlannedProduct>> feed_forward;
+};
+
+class EncoderPlan {
+ public:
+  // `weights` may hold shapes only (weight_shapes): the plan reads shapes and storage, never data.
+  EncoderPlan(const EncoderConfig& config, const EncoderWeights& weights, const ProductBackend& backend, int threads);
+
+  const EncoderConfig& config() const { return config_; }
+  const ProductBackend& backend() const { return backend_; }
+  DType storage() const { return storage_; }
+  int threads() const { return threads_; }
+  const std::vector<LayerPlan>& layers() const { return layers_; }
+
+  // The weights as stored (matrices in `storage`, vectors fp32) and their parameter count, heads
+  // included.
+  size_t weights_bytes() const { return weights_bytes_; }
+  size_t parameters() const { return parameters_; }
+  // Bytes of the prepacked weight copies every product makes (0 when all are used as stored).
+  size_t packed_bytes() const { return packed_bytes_; }
+  // Floats of scratch the largest product (or scoring head) widens its weights into.
+  size_t scratch_floats() const { return scratch_floats_; }
+
+  // The arena of a batch of `tokens` packed tokens whose longest sequence is `max_length`, on the
+  // plan's threads (or `threads`).
+  ActivationLayout activations(size_t tokens, size_t max_length) const;
+  ActivationLayout activations(size_t tokens, size_t max_length, int threads) const;
+  size_t arena_bytes(size_t tokens, size_t max_length) const;
+
+  // FLOPs of the dense products over `tokens` real tokens (2 m n k each; no padding exists), and of
+  // the whole encoder with the attention products for sequences of `mean_length` on average.
+  double matmul_flops(double tokens) const;
+  double flops(double tokens, double mean_length) const;
+
+ private:
+  EncoderConfig config_;
+  ProductBackend backend_;
+  DType storage_ = DType::f16;
+  int threads_ = 1;
+  std::vector<LayerPlan> layers_;
+  size_t weights_bytes_ = 0, parameters_ = 0, packed_bytes_ = 0, scratch_floats_ = 0;
+};
+
+}  // namespace simscore

@@ -1,0 +1,46 @@
+#include "core/ops/product.h"
+
+#include "core/ops/blas_product.h"
+#include "core/ops/linear_block.h"
+
+namespace simscore {
+
+ProductBackend ProductBackend::for_storage(GemmBackend kind, DType storage) {
+  ProductBackend b;
+  b.kind = kind;
+  if (kind == GemmBackend::openblas) return b;  // fp32, weights widened per product
+  if (storage == DType::bf16 && bf16_support().available) b.precision = ComputePrecision::bf16;
+  b.layout = b.precision == ComputePrecision::bf16 || kind == GemmBackend::onednn_prepacked
+                 ? WeightLayout::prepacked
+                 : WeightLayout::streamed;
+  return b;
+}
+
+std::unique_ptr<Product> make_product(const BlockSpec& spec, const ProductBackend& backend) {
+  switch (backend.kind) {
+    case GemmBackend::openblas: return std::make_unique<BlasProduct>(spec);
+    case GemmBackend::onednn:
+    case GemmBackend::onednn_prepacked: return std::make_unique<LinearBlock>(spec, backend.precision, backend.layout);
+  }
+  return nullptr;
+}
+
+void run_blocks(const std::vector<std::unique_ptr<Product>>& blocks, const void* x, int rows, void* y,
+                float* scratch) {
+  int column = 0;
+  for (const auto& b : blocks) {
+    (*b)(x, rows, static_cast<float*>(y) + column, scratch);
+    column += b->outputs();
+  }
+}
+
+ProductCost plan_product(const BlockSpec& spec, DType storage, const ProductBackend& backend) {
+  switch (backend.kind) {
+    case GemmBackend::openblas: return BlasProduct::cost(spec, storage);
+    case GemmBackend::onednn:
+    case GemmBackend::onednn_prepacked: return LinearBlock::cost(spec, backend.precision, backend.layout);
+  }
+  return {};
+}
+
+}  // namespace simscore

@@ -1,0 +1,35 @@
+"""`simscore inspect --json` and `simscore score --report` print the same memory.weights_bytes,
+prepacked_bytes and arena_bytes, because both read one EncoderPlan: for MiniLM at fp32, fp16 and bf16
+on each SIMSCORE_GEMM backend, and at --max-batch-tokens 512, 2048 and 8192. (The StructBERT-large
+shape is checked in tests/encoder_plan_test.cc: its plan from shapes alone equals the plan from
+loaded weights, and the products built allocate what the plan says.)"""
+import json
+
+import pytest
+
+from conftest import environment_without_coretype, run
+
+CASES = [(backend, precision, 2048) for backend in ("onednn", "onednn-prepacked", "openblas")
+         for precision in ("fp32", "fp16", "bf16")] + [("onednn", "fp16", 512), ("onednn", "fp16", 8192),
+                                                       ("onednn-prepacked", "bf16", 8192)]
+
+
+@pytest.mark.parametrize("backend,precision,tokens", CASES)
+def test_inspect_and_report_agree(tmp_path, simscore, default_model, backend, precision, tokens):
+    env = {**environment_without_coretype(), "SIMSCORE_GEMM": backend}
+    flags = ["--precision", precision, "--max-batch-tokens", str(tokens), "--threads", "2"]
+    inspected = run([simscore, "inspect", "--model", default_model, "--json", *flags], env=env)
+    assert inspected.returncode == 0, inspected.stderr
+    planned = json.loads(inspected.stdout)
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("a cat sits\tthe dog runs\n")
+    scored = run([simscore, "score", pairs, "--model", default_model, "-q", "--report", tmp_path / "r.json",
+                  *flags], env=env)
+    assert scored.returncode == 0, scored.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    for name in ("weights_bytes", "prepacked_bytes", "arena_bytes"):
+        assert planned["memory"][name] == report["memory"][name], name
+    assert planned["parameters"] == report["model"]["parameters"]
+    assert planned["mode"] == report["mode"] == "bi"
+    if backend != "onednn":  # (onednn prepacks only bf16 products on a CPU that has them)
+        assert (planned["memory"]["prepacked_bytes"] > 0) == (backend == "onednn-prepacked")

@@ -1,0 +1,167 @@
+// The execution plan (core/encoder/encoder_plan.h) against what the encoder really builds and
+// allocates: for every backend and storage precision, each planned product's prepacked bytes and
+// scratch equal those of the product make_product builds from loaded weights, the encoder's copies
+// sum to the plan's, a plan from shapes alone (weight_shapes, as `inspect` and --max-memory build
+// it) equals the plan from loaded weights, and the arena a batch takes is the plan's layout.
+// Shapes: a tiny model, one whose sizes are not multiples of oneDNN's 64-wide blocks, and one
+// layer of the StructBERT-large shape (hidden 1024, FFN 4096), which the streamed path splits into
+// column blocks.
+
+#include <gtest/gtest.h>
+
+#include <any>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "core/encoder/bert_encoder.h"
+#include "core/encoder/encoder_plan.h"
+#include "core/ops/convert.h"
+#include "core/ops/gemm.h"
+#include "core/ops/linear_block.h"
+
+namespace simscore {
+namespace {
+
+EncoderConfig config_of(int hidden, int ffn, int layers) {
+  EncoderConfig c;
+  c.vocab_size = 50;
+  c.hidden_size = hidden;
+  c.num_layers = layers;
+  c.num_heads = hidden % 64 == 0 ? hidden / 64 : 4;
+  c.intermediate_size = ffn;
+  c.max_position_embeddings = 64;
+  return c;
+}
+
+// weight_shapes with random data in `storage` (the owners keep it alive).
+EncoderWeights random_weights(const EncoderConfig& config, DType storage, int labels) {
+  EncoderWeights w = weight_shapes(config, storage, labels > 0, labels);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> value(-0.1f, 0.1f);
+  auto fill = [&](TensorView& t) {
+    std::vector<float> f32(static_cast<size_t>(t.elements()));
+    for (float& x : f32) x = value(rng);
+    auto stored = std::make_shared<std::vector<char>>(f32.size() * dtype_size(storage));
+    convert_from_f32(f32.data(), storage, stored->data(), f32.size());
+    t.data = stored->data();
+    w.owners.emplace_back(stored);
+  };
+  auto fill_vector = [&](std::vector<float>& v) {
+    for (float& x : v) x = value(rng);
+  };
+  fill(w.word_embeddings);
+  fill(w.position_embeddings);
+  fill(w.token_type_embeddings);
+  for (EncoderLayerWeights& l : w.layers)
+    for (Linear* m : {&l.query, &l.key, &l.value, &l.attention_output, &l.intermediate, &l.output}) {
+      fill(m->weight);
+      fill_vector(m->bias);
+    }
+  if (w.pooler) fill(w.pooler->weight);
+  if (w.classifier) fill(w.classifier->weight);
+  return w;
+}
+
+struct Shape {
+  int hidden, ffn, layers;
+};
+
+class EncoderPlanTest : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
+  const Shape shape = GetParam();
+  const EncoderConfig config = config_of(shape.hidden, shape.ffn, shape.layers);
+  for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas})
+    for (DType storage : {DType::f32, DType::f16, DType::bf16}) {
+      SCOPED_TRACE(::testing::Message() << "backend " << static_cast<int>(kind) << ", " << dtype_name(storage));
+      const EncoderWeights weights = random_weights(config, storage, 2);
+      const ProductBackend backend = ProductBackend::for_storage(kind, storage);
+      const EncoderPlan plan(config, weights, backend, 2);
+      ASSERT_EQ(plan.layers().size(), static_cast<size_t>(config.num_layers));
+
+      // Each planned product, built from the loaded weights, allocates what the plan says.
+      const LayerPlan& layer = plan.layers()[0];
+      std::vector<const PlannedProduct*> planned;
+      for (const auto* products : {&layer.query, &layer.key, &layer.value, &layer.attention_output})
+        for (const PlannedProduct& p : *products) planned.push_back(&p);
+      for (const auto& [in, out] : layer.feed_forward) planned.push_back(&in), planned.push_back(&out);
+      size_t layer_packed = 0, largest_scratch = 0;
+      for (const PlannedProduct* p : planned) {
+        BlockSpec spec = p->spec;
+        spec.layer = &layer_matrix(weights.layers[0], p->matrix);
+        const auto built = make_product(spec, backend);
+        EXPECT_EQ(built->bytes(), p->cost.packed_bytes);
+        EXPECT_EQ(built->scratch_floats(), p->cost.scratch_floats);
+        layer_packed += built->bytes();
+        largest_scratch = std::max(largest_scratch, built->scratch_floats());
+      }
+      EXPECT_EQ(plan.packed_bytes(), layer_packed * static_cast<size_t>(config.num_layers));
+      // The heads widen into the same scratch through `linear`.
+      largest_scratch = std::max({largest_scratch, linear_scratch_floats(*weights.pooler),
+                                  linear_scratch_floats(*weights.classifier)});
+      EXPECT_EQ(plan.scratch_floats(), largest_scratch);
+      const bool copies = backend.layout == WeightLayout::prepacked && kind != GemmBackend::openblas;
+      EXPECT_EQ(plan.packed_bytes() > 0, copies);
+
+      // The encoder built from the plan holds exactly the plan's copies.
+      const BertEncoder encoder(config, weights, plan);
+      EXPECT_EQ(encoder.packed_bytes(), plan.packed_bytes());
+
+      // Shapes alone (inspect, --max-memory) give the same plan as loaded weights.
+      const EncoderPlan from_shapes(config, weight_shapes(config, storage, true, 2), backend, 2);
+      EXPECT_EQ(from_shapes.weights_bytes(), plan.weights_bytes());
+      EXPECT_EQ(from_shapes.parameters(), plan.parameters());
+      EXPECT_EQ(from_shapes.packed_bytes(), plan.packed_bytes());
+      EXPECT_EQ(from_shapes.scratch_floats(), plan.scratch_floats());
+      EXPECT_EQ(from_shapes.arena_bytes(2048, 64), plan.arena_bytes(2048, 64));
+      EXPECT_EQ(plan.weights_bytes(), weights.bytes());
+    }
+}
+
+// These plans build the largest products; a forward pass on the tiny shape checks the arena.
+INSTANTIATE_TEST_SUITE_P(Shapes, EncoderPlanTest,
+                         ::testing::Values(Shape{64, 256, 2}, Shape{40, 100, 1}, Shape{1024, 4096, 1}));
+
+TEST(EncoderPlan, ABatchUsesThePlannedArena) {
+  const EncoderConfig config = config_of(64, 256, 2);
+  for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas}) {
+    const EncoderWeights weights = random_weights(config, DType::f16, 0);
+    const EncoderPlan plan(config, weights, ProductBackend::for_storage(kind, DType::f16), compute_threads());
+    const BertEncoder encoder(config, weights, plan);
+    TokenBatch batch;
+    batch.add({{1, 5, 7, 9, 2}, {0, 0, 0, 1, 1}});
+    batch.add({{1, 3, 2}, {0, 0, 0}});
+    Workspace workspace;
+    workspace.reserve(plan.activations(16, 8));
+    EXPECT_EQ(workspace.bytes(), plan.arena_bytes(16, 8));
+    encoder.forward(batch, workspace);
+    EXPECT_EQ(workspace.peak_bytes(), plan.arena_bytes(batch.tokens(), 5));
+    EXPECT_EQ(workspace.bytes(), plan.arena_bytes(16, 8));  // no regrowth: the plan was enough
+  }
+}
+
+TEST(EncoderPlan, BackendFollowsStorageAndKind) {
+  const ProductBackend blas = ProductBackend::for_storage(GemmBackend::openblas, DType::bf16);
+  EXPECT_EQ(blas.precision, ComputePrecision::f32);
+  EXPECT_EQ(blas.layout, WeightLayout::streamed);
+  EXPECT_EQ(ProductBackend::for_storage(GemmBackend::onednn, DType::f16).layout, WeightLayout::streamed);
+  EXPECT_EQ(ProductBackend::for_storage(GemmBackend::onednn_prepacked, DType::f16).layout,
+            WeightLayout::prepacked);
+  const ProductBackend bf16 = ProductBackend::for_storage(GemmBackend::onednn, DType::bf16);
+  EXPECT_EQ(bf16.precision, bf16_support().available ? ComputePrecision::bf16 : ComputePrecision::f32);
+  EXPECT_EQ(bf16.layout, bf16_support().available ? WeightLayout::prepacked : WeightLayout::streamed);
+}
+
+TEST(EncoderPlan, FlopsCountEveryDenseProduct) {
+  const EncoderConfig config = config_of(64, 256, 2);
+  const EncoderPlan plan(config, weight_shapes(config, DType::f32, false, 0),
+                         ProductBackend::for_storage(GemmBackend::onednn, DType::f32), 1);
+  // Per token and layer: Q, K, V and the output (4 H^2) and the feed-forward block (2 H FFN), 2 FLOPs
+  // per multiply-add; attention adds 4 H per token of the sequence.
+  EXPECT_DOUBLE_EQ(plan.matmul_flops(10), 2 * 10 * 2.0 * (4 * 64 * 64 + 2 * 64 * 256));
+  EXPECT_DOUBLE_EQ(plan.flops(10, 5), plan.matmul_flops(10) + 2 * 10 * 4.0 * 5 * 64);
+}
+
+}  // namespace
+}  // namespace simscore
