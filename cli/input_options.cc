@@ -1,5 +1,8 @@
 #include "cli/input_options.h"
 
+#include "cli/interrupt.h"
+#include "core/errors.h"
+
 namespace simscore::cli {
 
 void add_input_options(CLI::App& command, InputOptions& o) {
@@ -26,7 +29,15 @@ void add_input_options(CLI::App& command, InputOptions& o) {
       ->type_name("K/N");
 }
 
+namespace {
+bool stdin_closed = false;
+}  // namespace
+
+void mark_stdin_closed() { stdin_closed = true; }
+
 io::PairReader open_pairs(const InputOptions& o) {
+  if (o.path == "-" && stdin_closed)
+    throw InputError("<stdin>", 0, "stdin is closed: give the input file as an argument");
   io::PairReaderOptions options;
   if (o.format.empty())
     options.format = o.path == "-" ? io::PairFormat::tsv : io::guess_pair_format(o.path);
@@ -35,6 +46,7 @@ io::PairReader open_pairs(const InputOptions& o) {
                      : o.format == "jsonl" ? io::PairFormat::jsonl
                                            : io::PairFormat::tsv;
   options.header = o.header;
+  options.should_stop = stop_requested;
   options.columns = o.columns;
   return io::PairReader(o.path, options);
 }

@@ -22,6 +22,9 @@ struct InputOptions {
 void add_input_options(CLI::App& command, InputOptions& options);
 io::PairReader open_pairs(const InputOptions& options);
 
+// main() found descriptor 0 closed (`<&-`): reading stdin is refused rather than reading /dev/null.
+void mark_stdin_closed();
+
 // The problem with a row that has no reader error but cannot be scored (an empty text), or "".
 std::string row_problem(const io::PairRow& row);
 

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
+#include "cli/console.h"
 #include "cli/input_options.h"
 #include "cli/interrupt.h"
 #include "cli/progress.h"
@@ -22,26 +25,43 @@ std::string failure_reason(const std::string& problem) {
   return "other";
 }
 
+size_t row_memory_bytes(const io::PairRow& row, size_t overhead) {
+  size_t bytes = overhead + row.text_a.capacity() + row.text_b.capacity();
+  for (const std::string& field : row.fields) bytes += field.capacity() + sizeof field;
+  return bytes + (row.label ? row.label->capacity() : 0) + (row.id ? row.id->capacity() : 0);
+}
+
 PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRunOptions& o,
                         const WindowSink& sink) {
   PairRunCounts counts;
   Progress progress(o.progress && !o.quiet, reader.size_bytes());
   // Windows, and so --resume's window boundaries, count rows of this shard only.
   size_t rows_read = 0;
-  io::PairRow row;
-  for (size_t skipped = 0; skipped < o.skip_rows && next_row_in_shard(reader, o.shard, rows_read, row);
-       ++skipped) {
-  }
-
   std::vector<io::PairRow> rows(std::min<size_t>(o.window, 1 << 16));
+  const auto window_full = [&](size_t count, size_t bytes) {
+    return count == o.window || (o.window_bytes && bytes >= o.window_bytes);
+  };
+  // Resuming: the windows of the skipped rows are found as they were formed; the rows after the
+  // last complete one start the first window.
+  size_t carried = 0, carried_bytes = 0, kept = 0;
+  bool more = true;
+  for (size_t skipped = 0; skipped < o.skip_rows; ++skipped) {
+    if (carried == rows.size()) rows.resize(std::min(o.window, rows.size() * 2));
+    if (!(more = next_row_in_shard(reader, o.shard, rows_read, rows[carried]))) break;
+    carried_bytes += row_memory_bytes(rows[carried++], o.row_overhead_bytes);
+    if (window_full(carried, carried_bytes)) kept += carried, carried = 0, carried_bytes = 0;
+  }
+  if (o.resume_at) o.resume_at(kept);
+
   std::vector<TextPair> pairs;
   std::vector<std::optional<float>> scores;
-  for (bool more = true; more;) {
-    size_t count = 0;
-    while (count < o.window && !stop_requested()) {
+  while (more || carried) {
+    size_t count = carried, bytes = carried_bytes;
+    carried = carried_bytes = 0;
+    while (more && !window_full(count, bytes) && !stop_requested()) {
       if (count == rows.size()) rows.resize(std::min(o.window, rows.size() * 2));
       if (!(more = next_row_in_shard(reader, o.shard, rows_read, rows[count]))) break;
-      ++count;
+      bytes += row_memory_bytes(rows[count++], o.row_overhead_bytes);
     }
     if (stop_requested()) throw Interrupted();
 
@@ -57,12 +77,27 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
         continue;
       }
       if (!o.skip_bad_rows) throw InputError(reader.display_name(), rows[i].line, problem);
-      if (!o.quiet) fmt::print(stderr, "{}:{}: skipped: {}\n", reader.display_name(), rows[i].line, problem);
+      if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), rows[i].line, problem);
       ++counts.failed;
       ++counts.failed_by_reason[failure_reason(problem)];
     }
     const std::vector<float> window_scores = scorer.score(pairs);
-    for (size_t k = 0; k < scored.size(); ++k) scores[scored[k]] = window_scores[k];
+    for (size_t k = 0; k < scored.size(); ++k) {
+      // A NaN or infinite score is never written as a number: the row fails, with the reason.
+      if (std::isfinite(window_scores[k])) {
+        scores[scored[k]] = window_scores[k];
+        continue;
+      }
+      const io::PairRow& row = rows[scored[k]];
+      const std::string problem = fmt::format(
+          "the score is {} (the model's arithmetic overflowed on this row; try --precision fp32)",
+          window_scores[k]);
+      if (!o.skip_bad_rows)
+        throw ModelError(fmt::format("{}:{}: {}", reader.display_name(), row.line, problem));
+      if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), row.line, problem);
+      ++counts.failed;
+      ++counts.failed_by_reason["non_finite_score"];
+    }
     sink(std::span(rows.data(), count), scores);
     counts.rows += count;
     counts.windows += count > 0;

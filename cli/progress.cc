@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string>
 
+#include "cli/console.h"
+
 namespace simscore::cli {
 
 Progress::Progress(bool enabled, std::optional<uint64_t> total_bytes)
@@ -27,11 +29,11 @@ void Progress::update(size_t rows, uint64_t bytes_read) {
     line = fmt::format("[{}{}] {:3.0f}%  {}, ETA {:.0f} s", std::string(filled, '#'),
                        std::string(width - filled, ' '), done * 100, line, eta);
   }
-  fmt::print(stderr, "\r{}\x1b[K", line);
+  print_error("\r{}\x1b[K", line);
 }
 
 void Progress::finish() {
-  if (enabled_ && drawn_) fmt::print(stderr, "\r\x1b[K");
+  if (enabled_ && drawn_) print_error("\r\x1b[K");
 }
 
 }  // namespace simscore::cli

@@ -21,6 +21,7 @@
 //     null, arrays and objects are error rows. The header option is ignored.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,9 @@ struct PairReaderOptions {
   bool header = false;  // TSV/CSV: the first row names the columns
   PairColumns columns;
   size_t max_line_bytes = size_t{1} << 20;
+  // Asked when a read is interrupted by a signal: true ends the wait with Interrupted (a stop
+  // request while the input is slow or silent), false reads on.
+  std::function<bool()> should_stop;
 };
 
 struct PairRow {

@@ -40,7 +40,8 @@ std::optional<size_t> parse_size(const std::string& text) {
   else if (unit == "G") scale = 1024.0 * 1024 * 1024;
   else if (unit == "T") scale = 1024.0 * 1024 * 1024 * 1024;
   else if (!unit.empty()) return std::nullopt;
-  if (!(value > 0) || !std::isfinite(value)) return std::nullopt;
+  // Beyond 2^62 bytes (4 EiB) the cast to size_t would overflow; no machine has that much.
+  if (!(value > 0) || !std::isfinite(value) || value * scale > 0x1p62) return std::nullopt;
   return static_cast<size_t>(value * scale);
 }
 

@@ -20,7 +20,16 @@ else
 fi
 log=$(mktemp)
 set -o pipefail
+# The fault-injection tests run as root and aim outputs at devices and links (test-made ones under a
+# temporary directory): the machine's own must be exactly as they were afterwards.
+device_nodes() { stat -c '%n %F %t:%T %a %N' /dev/null /dev/full /dev/stdout /dev/stderr; }
+devices_before=$(device_nodes)
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" | tee "$log"
+if [[ $(device_nodes) != "$devices_before" ]]; then
+  echo "test.sh: the suite changed the system's device nodes:"
+  diff <(echo "$devices_before") <(device_nodes) || true
+  exit 1
+fi
 # The same suite built with clang under AddressSanitizer + UndefinedBehaviorSanitizer (any report
 # fails), then every libFuzzer target for FUZZ_SECONDS each, seeded from ../shared, with a fixed
 # random seed (exploring belongs to scripts/fuzz.sh run by hand). The e2e tests
