@@ -41,7 +41,8 @@ void check_outputs(const InputOptions& input, const std::string& output, const s
     if (const std::string problem = io::output_path_problem(path); !problem.empty())
       throw std::system_error(EACCES, std::generic_category(), problem);
   }
-  const bool same_output = !output.empty() && output != "-" &&
+  // Two outputs onto one device (`-o /dev/null --report /dev/null`) replace nothing.
+  const bool same_output = io::OutputFile::replaced_atomically(output) &&
                            (output == report || io::same_file(output, report));
   if (same_output)
     throw CLI::ValidationError("--report", fmt::format("{} is also -o: the report would replace the scores",
