@@ -411,6 +411,18 @@ bool PairReader::read_csv_record(std::vector<std::string>& fields, bool& too_lon
   return true;
 }
 
+std::vector<std::string> PairReader::field_names() const {
+  if (options_.format != PairFormat::jsonl) return header_;
+  const auto name_of = [&](const Column& column) {
+    if (!column.name.empty()) return column.name;
+    return column.index < header_.size() ? header_[column.index] : column.spec;
+  };
+  std::vector<std::string> names = {name_of(text_a_), name_of(text_b_)};
+  if (label_) names.push_back(name_of(*label_));
+  if (id_) names.push_back(name_of(*id_));
+  return names;
+}
+
 void PairReader::read_header() {
   bool too_long = false, empty = false;
   if (options_.format == PairFormat::csv) {

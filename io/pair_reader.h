@@ -86,6 +86,9 @@ class PairReader {
   // TSV/CSV: the header's column names when options.header. JSON lines: the keys of the first line
   // when it is an object (read ahead by the constructor). Otherwise empty.
   const std::vector<std::string>& header() const { return header_; }
+  // The names of what a row's `fields` hold, for a header over echoed rows: the header for TSV/CSV;
+  // for JSON lines the selected keys only (text_a, text_b, then label and id when asked for).
+  std::vector<std::string> field_names() const;
   const std::string& display_name() const { return display_name_; }  // the path, or "<stdin>"
   // Progress: bytes taken from the file so far (compressed bytes for gzip), and the file's size
   // when it is a regular file (stdin redirected from a file included).

@@ -208,14 +208,14 @@ def model_copy(tmp_path, default_model):
 
 def write_weights_with(path, source, tensor_name, value):
     """Copies safetensors `source` to `path`, setting element 0 of F32 tensor `tensor_name` to `value`."""
-    data = bytearray(source.read_bytes())
-    header_size = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + header_size])
-    entry = next(v for k, v in header.items() if k.endswith(tensor_name))
-    assert entry["dtype"] == "F32"
-    offset = 8 + header_size + entry["data_offsets"][0]
-    data[offset:offset + 4] = struct.pack("<f", value)
-    path.write_bytes(bytes(data))
+    shutil.copy(source, path)  # patched in place: this process stays small (children inherit its size)
+    with open(path, "r+b") as f:
+        header_size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(header_size))
+        entry = next(v for k, v in header.items() if k.endswith(tensor_name))
+        assert entry["dtype"] == "F32"
+        f.seek(8 + header_size + entry["data_offsets"][0])
+        f.write(struct.pack("<f", value))
 
 
 def test_fp16_overflow_and_bad_eps_are_model_errors(tmp_path, simscore, default_model, pairs):
@@ -238,6 +238,24 @@ def test_fp16_overflow_and_bad_eps_are_model_errors(tmp_path, simscore, default_
         result = score(simscore, model, pairs)
         assert result.returncode == EXIT_MODEL and "layer_norm_eps" in result.stderr, result.stderr
         assert result.stdout == ""
+
+
+def test_non_finite_scores_are_row_errors(tmp_path, simscore, default_model, pairs):
+    # 3e38 is a finite fp32 weight, so fp32 storage takes it; the products overflow and the scores
+    # are NaN. They used to print as "-nan" with exit 0 (and `eval` then failed with exit 1).
+    model = model_copy(tmp_path, default_model)
+    write_weights_with(model / "model.safetensors", default_model / "model.safetensors",
+                       "encoder.layer.0.attention.self.query.weight", 3e38)
+    result = score(simscore, model, pairs, "--precision", "fp32")
+    assert result.returncode == EXIT_MODEL and "the score is" in result.stderr, result.stderr
+    assert "nan" not in result.stdout.lower()
+    report = tmp_path / "report.json"
+    result = score(simscore, model, pairs, "--precision", "fp32", "--on-error", "skip", "--report", report)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "\n" * 30
+    assert json.loads(report.read_text())["rows_failed_by_reason"] == {"non_finite_score": 30}
+    result = run([simscore, "eval", pairs, "--model", model, "--precision", "fp32", "--quiet"])
+    assert result.returncode == EXIT_MODEL and "internal error" not in result.stderr, result.stderr
 
 
 # 5 and 7. A stop while waiting for input ends the run at once; --resume refuses another input or
@@ -397,3 +415,14 @@ def test_unreadable_weights_are_model_errors(tmp_path, simscore, default_model, 
     os.mkfifo(weights)
     result = score(simscore, model, pairs, timeout=60)  # used to wait at open for a writer
     assert result.returncode == EXIT_MODEL and "not a regular file" in result.stderr, result.stderr
+
+
+def test_jsonl_header_names_the_echoed_fields(tmp_path, simscore, default_model):
+    rows = tmp_path / "pairs.jsonl"
+    rows.write_text('{"x": 1, "s1": "a cat", "s2": "a dog", "extra": "e"}\n'
+                    '{"x": 2, "s1": "one", "s2": "two", "extra": "f"}\n')
+    result = score(simscore, default_model, rows, "--text-a", "s1", "--text-b", "s2", "--with-input", "--header")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "s1\ts2\tscore"
+    assert all(line.count("\t") == 2 for line in lines)
