@@ -7,8 +7,8 @@
 #include <cmath>
 #include <memory>
 
-#include "cli/console.h"
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "cli/exit_codes.h"
 #include "cli/output_guard.h"
 #include "core/errors.h"

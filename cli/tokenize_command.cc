@@ -4,8 +4,8 @@
 
 #include <memory>
 
-#include "cli/console.h"
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "cli/exit_codes.h"
 #include "cli/input_options.h"
 #include "cli/model_options.h"
