@@ -57,7 +57,7 @@ int run(int argc, char** argv) {
 
 // A standard descriptor closed by the caller (`<&-`) would be taken by the next file we open, and
 // stdin would then read that file (or rows would be written into it): /dev/null holds the number,
-// and reading stdin from it is refused (stdin_was_closed()).
+// and reading stdin is refused (mark_stdin_closed, open_pairs).
 void occupy_closed_standard_streams() {
   for (int fd = 0; fd <= 2; ++fd) {
     if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
