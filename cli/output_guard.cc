@@ -5,9 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <system_error>
-
+#include "core/errors.h"
 #include "io/output_file.h"
 
 namespace simscore::cli {
@@ -34,12 +32,13 @@ std::string input_fingerprint(const std::string& path) {
 
 void check_outputs(const InputOptions& input, const std::string& output, const std::string& report) {
   for (const auto& [flag, path] : {std::pair{"-o", output}, std::pair{"--report", report}}) {
-    if (path.empty() || path == "-") continue;
+    if (const std::string problem = io::output_path_problem(path); !problem.empty())
+      throw ResourceError(problem);
+    // A device or FIFO is written in place: reading and writing one (a terminal) replaces nothing.
+    if (!io::OutputFile::replaced_atomically(path)) continue;
     if (io::same_file(path, input.path) || io::same_file(path + ".partial", input.path))
       throw CLI::ValidationError(flag, fmt::format("{} is the input {}: refusing to overwrite it", path,
                                                    input.path));
-    if (const std::string problem = io::output_path_problem(path); !problem.empty())
-      throw std::system_error(EACCES, std::generic_category(), problem);
   }
   // Two outputs onto one device (`-o /dev/null --report /dev/null`) replace nothing.
   const bool same_output = io::OutputFile::replaced_atomically(output) &&

@@ -12,7 +12,8 @@
 namespace simscore::cli {
 
 // Throws CLI::ValidationError when -o or --report is the input (or -o's FILE.partial is), or when
-// -o and --report name one file; std::system_error when an output's directory is not writable.
+// -o and --report name one file; ResourceError when an output is a directory or its directory is
+// not writable. Devices, FIFOs and descriptors are written in place and never refused.
 void check_outputs(const InputOptions& input, const std::string& output, const std::string& report);
 
 // "key: value" lines: the input (path, size, modification time, a hash of its first 64 KiB) and
