@@ -9,10 +9,12 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "cli/exit_codes.h"
 #include "cli/model_options.h"
 #include "core/errors.h"
 #include "core/ops/convert.h"
+#include "io/bert_weights.h"
 #include "io/model_dir.h"
 #include "io/safetensors.h"
 #include "io/tensor_source.h"
@@ -83,7 +85,7 @@ ConvertedTensor convert_tensor(const io::TensorSource& source, const io::TensorI
     source.read(t, first, count, raw.data());
     convert_to_f32(raw.data(), from, floats.data(), count);
     for (size_t i = 0; i < count; ++i)
-      if (!std::isfinite(floats[i]) || (target == DType::f16 && std::fabs(floats[i]) >= 65520.f))
+      if (!io::representable(floats[i], target))
         throw ModelError(fmt::format(
             "{}: tensor {} holds {} at element {}, which {} cannot represent{}",
             source.path().string(), t.name, floats[i], first + i, dtype_name(target),
@@ -145,7 +147,7 @@ int run_convert(const ConvertOptions& o) {
     }
     copy_other_files(dir, temp);
     fs::rename(temp, out);
-    fmt::print(stderr, "simscore: wrote {} ({} tensors, {:.1f} MiB, matrices in {})\n", out.string(),
+    print_error("simscore: wrote {} ({} tensors, {:.1f} MiB, matrices in {})\n", out.string(),
                entries.size(), static_cast<double>(bytes) / 1048576.0, dtype_name(target));
   } catch (...) {
     std::error_code ignored;

@@ -8,7 +8,9 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "cli/exit_codes.h"
+#include "cli/output_guard.h"
 #include "core/errors.h"
 #include "core/metrics/metrics.h"
 
@@ -80,6 +82,7 @@ std::string metrics_table(const Metrics& m, double positive_min) {
 
 int run_eval(EvalOptions o) {
   if (!o.input.columns.label) o.input.columns.label = "";  // the default: "label" by name, else 3
+  check_outputs(o.input, o.output.path, o.run.report);
   ScoringSession session(o.model, o.run);
   io::PairReader reader = open_pairs(o.input, o.run.quiet);
 
@@ -115,7 +118,7 @@ int run_eval(EvalOptions o) {
     try {
       counts = run_pairs(reader, session.scorer(), run, collect);
     } catch (const Interrupted&) {
-      fmt::print(stderr, "simscore: interrupted before the metrics could be computed\n");
+      print_error("simscore: interrupted before the metrics could be computed\n");
       return kInterrupted;
     }
   } else {
@@ -138,6 +141,12 @@ int run_eval(EvalOptions o) {
 }  // namespace
 
 Run add_eval_command(CLI::App& app) {
+  // CLI11 reads "nan" and "inf" as numbers; no threshold compares sensibly with them.
+  const CLI::Validator finite_number(
+      [](std::string& text) -> std::string {
+        return parse_label(text) ? "" : "expected a finite number, got \"" + text + "\"";
+      },
+      "NUMBER");
   auto options = std::make_shared<EvalOptions>();
   CLI::App* command = app.add_subcommand(
       "eval", "Score a labelled pair file and print F1, precision, recall, ROC-AUC, Pearson, Spearman");
@@ -148,10 +157,12 @@ Run add_eval_command(CLI::App& app) {
   add_output_options(*command, options->output, "Also write the per-row scores here");
   command->add_option("--threshold", options->threshold,
                       "Decision threshold: score >= threshold is predicted similar (default 0.5; see "
-                      "README for cosine scores)");
+                      "README for cosine scores)")
+      ->check(finite_number);
   command->add_option("--positive-min", options->positive_min,
                       "Labels >= this count as similar (default 1 for 0/1 labels; required for "
-                      "graded labels such as STS-B's 0-5)");
+                      "graded labels such as STS-B's 0-5)")
+      ->check(finite_number);
   return [command, options] { return command->parsed() ? run_eval(*options) : -1; };
 }
 

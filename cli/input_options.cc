@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "cli/interrupt.h"
+#include "core/errors.h"
+
 namespace simscore::cli {
 
 void add_input_options(CLI::App& command, InputOptions& o) {
@@ -29,7 +32,15 @@ void add_input_options(CLI::App& command, InputOptions& o) {
       ->type_name("K/N");
 }
 
+namespace {
+bool stdin_closed = false;
+}  // namespace
+
+void mark_stdin_closed() { stdin_closed = true; }
+
 io::PairReader open_pairs(const InputOptions& o, bool quiet) {
+  if (o.path == "-" && stdin_closed)
+    throw InputError("<stdin>", 0, "stdin is closed: give the input file as an argument");
   io::PairReaderOptions options;
   if (o.format.empty())
     options.format = o.path == "-" ? io::PairFormat::tsv : io::guess_pair_format(o.path);
@@ -39,6 +50,7 @@ io::PairReader open_pairs(const InputOptions& o, bool quiet) {
                                            : io::PairFormat::tsv;
   options.format_guessed = o.format.empty();
   options.header = o.header;
+  options.should_stop = stop_requested;
   options.columns = o.columns;
   io::PairReader reader(o.path, options);
   if (!quiet && !reader.default_columns_notice().empty())

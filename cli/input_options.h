@@ -23,6 +23,9 @@ void add_input_options(CLI::App& command, InputOptions& options);
 // Opens the input; unless `quiet`, says on stderr which default columns a header left to position.
 io::PairReader open_pairs(const InputOptions& options, bool quiet = false);
 
+// main() found descriptor 0 closed (`<&-`): reading stdin is refused rather than reading /dev/null.
+void mark_stdin_closed();
+
 // The problem with a row that has no reader error but cannot be scored (an empty text), or "".
 std::string row_problem(const io::PairRow& row);
 

@@ -147,7 +147,7 @@ Run add_inspect_command(CLI::App& app) {
                       "Model directory (default: $SIMSCORE_MODEL, else the default model)");
   command->add_option("--max-batch-tokens", options->max_batch_tokens,
                       "Real tokens per encoder batch, for the memory estimate (default 2048)")
-      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   command->add_option("--threads", options->threads,
                       "Threads, for the memory estimate (default: all available CPUs)")
       ->check(CLI::Range(1, 1024));

@@ -1,9 +1,13 @@
 // simscore: score sentence pairs with BERT-family encoders on the CPU.
 // Parses the command line, runs one subcommand, and maps every error kind to its exit code.
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <new>
 #include <system_error>
 
 #if defined(__GLIBC__)
@@ -12,7 +16,9 @@
 
 #include "cli/blas_setup.h"
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "cli/exit_codes.h"
+#include "cli/input_options.h"
 #include "cli/interrupt.h"
 #include "cli/usage_hint.h"
 #include "core/errors.h"
@@ -55,42 +61,62 @@ int run(int argc, char** argv) {
   return kUsageError;
 }
 
-}  // namespace
-}  // namespace simscore::cli
+// A standard descriptor closed by the caller (`<&-`) would be taken by the next file we open, and
+// stdin would then read that file (or rows would be written into it): /dev/null holds the number,
+// and reading stdin is refused (mark_stdin_closed, open_pairs).
+void occupy_closed_standard_streams() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int null = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (null >= 0 && null != fd) ::close(null);  // a lower descriptor was free: leave it
+    if (fd == 0) mark_stdin_closed();
+  }
+}
 
-int main(int argc, char** argv) {
-  using namespace simscore;
-  using namespace simscore::cli;
-  ensure_blas_kernel(argv);
-  keep_memory_flat();
-  install_signal_handlers();
+// Runs the command and maps every error kind to its exit code.
+int run_guarded(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const io::BrokenPipe&) {
     return kSuccess;  // the reader went away (`| head`): end quietly, like other filters
   } catch (const Interrupted&) {
-    fmt::print(stderr, "simscore: interrupted\n");
+    print_error("simscore: interrupted\n");
     return kInterrupted;
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "simscore: {}\n", e.what());
+    print_error("simscore: {}\n", e.what());
     return kUsageError;
   } catch (const InputError& e) {
     if (e.line())
-      fmt::print(stderr, "simscore: {}:{}: {}\n", e.file(), e.line(), e.what());
+      print_error("simscore: {}:{}: {}\n", e.file(), e.line(), e.what());
     else
-      fmt::print(stderr, "simscore: {}: {}\n", e.file(), e.what());
+      print_error("simscore: {}: {}\n", e.file(), e.what());
     return kInputError;
   } catch (const ModelError& e) {
-    fmt::print(stderr, "simscore: model error: {}\n", e.what());
+    print_error("simscore: model error: {}\n", e.what());
     return kModelError;
   } catch (const ResourceError& e) {
-    fmt::print(stderr, "simscore: resource error: {}\n", e.what());
+    print_error("simscore: resource error: {}\n", e.what());
+    return kResourceError;
+  } catch (const std::bad_alloc&) {
+    print_error("simscore: resource error: out of memory (--max-memory sizes the run to fit)\n");
     return kResourceError;
   } catch (const std::system_error& e) {
-    fmt::print(stderr, "simscore: {}\n", e.what());
+    print_error("simscore: {}\n", e.what());
     return kResourceError;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "simscore: internal error: {}\n", e.what());
+    print_error("simscore: internal error: {}\n", e.what());
     return kInternalError;
   }
+}
+
+}  // namespace
+}  // namespace simscore::cli
+
+int main(int argc, char** argv) {
+  using namespace simscore::cli;
+  occupy_closed_standard_streams();
+  ensure_blas_kernel(argv);
+  keep_memory_flat();
+  install_signal_handlers();
+  return finish_stdout(run_guarded(argc, argv));
 }

@@ -7,6 +7,7 @@
 
 #include "cli/blas_setup.h"
 #include "core/cpu/isa.h"
+#include "cli/console.h"
 #include "core/errors.h"
 #include "core/ops/gemm.h"
 #include "core/ops/linear_block.h"
@@ -34,7 +35,7 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
       ->check(CLI::Range(1, 1024));
   command.add_option("--max-batch-tokens", o.max_batch_tokens,
                      "Real tokens per encoder batch (default 2048)")
-      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));  // 2^20 tokens: an arena of about 16 GiB for BERT-base
   command.add_flag("--verbose,-v", o.verbose, "Describe the model and settings on stderr");
 }
 
@@ -110,12 +111,15 @@ io::LoadedModel load_model(const ModelOptions& o) {
     threads = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
   }
   set_compute_threads(threads);
+  if (compute_threads() != threads)
+    print_error("simscore: --threads {}: this build runs at most {} threads; using {}\n", threads,
+                compute_threads(), compute_threads());
 
   io::ModelLoadOptions load;
   load.precision = storage_precision(o);
   select_gemm_backend();
   if (load.precision == DType::bf16 && compute_precision_for(DType::bf16) != ComputePrecision::bf16)
-    fmt::print(stderr, "simscore: --precision bf16: no native bf16 products here ({}); weights stay "
+    print_error("simscore: --precision bf16: no native bf16 products here ({}); weights stay "
                "bf16 and products run in fp32\n", bf16_support().description);
   if (!o.mode.empty()) load.mode = o.mode == "bi" ? ScoringMode::bi : ScoringMode::cross;
   if (o.max_length) load.max_length = o.max_length;
@@ -127,25 +131,25 @@ io::LoadedModel load_model(const ModelOptions& o) {
   if (o.verbose) {
     const auto& c = model.config;
     const auto& s = model.scoring;
-    fmt::print(stderr, "model        {} ({})\n",
-               located.id.empty() ? model.dir.string() : located.id + " in " + model.dir.string(),
-               model.tensor_layout);
-    fmt::print(stderr, "encoder      {} layers, hidden {}, {} heads, FFN {}, {} parameters\n",
+    print_error("model        {} ({})\n",
+                located.id.empty() ? model.dir.string() : located.id + " in " + model.dir.string(),
+                model.tensor_layout);
+    print_error("encoder      {} layers, hidden {}, {} heads, FFN {}, {} parameters\n",
                c.num_layers, c.hidden_size, c.num_heads, c.intermediate_size,
                model.weights.parameters());
-    fmt::print(stderr, "weights      {} in memory, {:.1f} MiB\n", dtype_name(model.weights.storage),
+    print_error("weights      {} in memory, {:.1f} MiB\n", dtype_name(model.weights.storage),
                model.weights.bytes() / 1048576.0);
-    fmt::print(stderr, "mode         {} ({})\n", s.mode == ScoringMode::bi ? "bi" : "cross",
+    print_error("mode         {} ({})\n", s.mode == ScoringMode::bi ? "bi" : "cross",
                model.mode_source);
     if (s.mode == ScoringMode::bi)
-      fmt::print(stderr, "pooling      {}{}\n", pooling_name(s.pooling),
+      print_error("pooling      {}{}\n", pooling_name(s.pooling),
                  s.normalize ? ", normalized" : "");
-    fmt::print(stderr, "max length   {} ({})\n", s.max_length, model.max_length_source);
-    fmt::print(stderr, "tokenizer    {}\n", model.tokenizer_kind);
-    fmt::print(stderr, "threads      {}\n", threads);
-    fmt::print(stderr, "gemm kernel  {}; {}\n", gemm_kernel_name(), blas_kernel_note());
-    fmt::print(stderr, "bf16 products {}\n", bf16_support().description);
-    fmt::print(stderr, "kernel isa   {}\n", cpu_isa_name(cpu_isa()));
+    print_error("max length   {} ({})\n", s.max_length, model.max_length_source);
+    print_error("tokenizer    {}\n", model.tokenizer_kind);
+    print_error("threads      {}\n", threads);
+    print_error("gemm kernel  {}; {}\n", gemm_kernel_name(), blas_kernel_note());
+    print_error("bf16 products {}\n", bf16_support().description);
+    print_error("kernel isa   {}\n", cpu_isa_name(cpu_isa()));
   }
   return model;
 }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
+#include "cli/console.h"
 #include "cli/input_options.h"
 #include "cli/interrupt.h"
 #include "cli/progress.h"
@@ -22,17 +25,18 @@ std::string failure_reason(const std::string& problem) {
   return "other";
 }
 
+size_t row_memory_bytes(const io::PairRow& row, size_t overhead) {
+  size_t bytes = overhead + row.text_a.capacity() + row.text_b.capacity();
+  for (const std::string& field : row.fields) bytes += field.capacity() + sizeof field;
+  return bytes + (row.label ? row.label->capacity() : 0) + (row.id ? row.id->capacity() : 0);
+}
+
 PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRunOptions& o,
                         const WindowSink& sink) {
   PairRunCounts counts;
   Progress progress(o.progress && !o.quiet, reader.size_bytes());
   // Windows, and so --resume's window boundaries, count rows of this shard only.
   size_t rows_read = 0;
-  io::PairRow row;
-  for (size_t skipped = 0; skipped < o.skip_rows && next_row_in_shard(reader, o.shard, rows_read, row);
-       ++skipped) {
-  }
-
   // The scorer reports every batch; the callback must not outlive `progress`.
   scorer.set_batch_callback([&progress](size_t done, size_t total) {
     progress.update(total ? static_cast<double>(done) / static_cast<double>(total) : 1.0);
@@ -41,18 +45,34 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     PairScorer& scorer;
     ~ClearCallback() { scorer.set_batch_callback({}); }
   } clear_callback{scorer};
-  uint64_t bytes_before = reader.bytes_consumed();
   bool warned_unknown = false;
 
   std::vector<io::PairRow> rows(std::min<size_t>(o.window, 1 << 16));
+  const auto window_full = [&](size_t count, size_t bytes) {
+    return count == o.window || (o.window_bytes && bytes >= o.window_bytes);
+  };
+  // Resuming: the windows of the skipped rows are found as they were formed; the rows after the
+  // last complete one start the first window.
+  size_t carried = 0, carried_bytes = 0, kept = 0;
+  bool more = true;
+  for (size_t skipped = 0; skipped < o.skip_rows; ++skipped) {
+    if (carried == rows.size()) rows.resize(std::min(o.window, rows.size() * 2));
+    if (!(more = next_row_in_shard(reader, o.shard, rows_read, rows[carried]))) break;
+    carried_bytes += row_memory_bytes(rows[carried++], o.row_overhead_bytes);
+    if (window_full(carried, carried_bytes)) kept += carried, carried = 0, carried_bytes = 0;
+  }
+  if (o.resume_at) o.resume_at(kept);
+  uint64_t bytes_before = reader.bytes_consumed();
+
   std::vector<TextPair> pairs;
   std::vector<std::optional<float>> scores;
-  for (bool more = true; more;) {
-    size_t count = 0;
-    while (count < o.window && !stop_requested()) {
+  while (more || carried) {
+    size_t count = carried, bytes = carried_bytes;
+    carried = carried_bytes = 0;
+    while (more && !window_full(count, bytes) && !stop_requested()) {
       if (count == rows.size()) rows.resize(std::min(o.window, rows.size() * 2));
       if (!(more = next_row_in_shard(reader, o.shard, rows_read, rows[count]))) break;
-      ++count;
+      bytes += row_memory_bytes(rows[count++], o.row_overhead_bytes);
     }
     if (stop_requested()) throw Interrupted();
 
@@ -68,7 +88,7 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
         continue;
       }
       if (!o.skip_bad_rows) throw InputError(reader.display_name(), rows[i].line, problem);
-      if (!o.quiet) fmt::print(stderr, "{}:{}: skipped: {}\n", reader.display_name(), rows[i].line, problem);
+      if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), rows[i].line, problem);
       ++counts.failed;
       ++counts.failed_by_reason[failure_reason(problem)];
     }
@@ -81,13 +101,27 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     const size_t unknown = scorer.stats().unknown_tokens - before.unknown_tokens;
     if (!warned_unknown && !o.quiet && unknown * 20 > tokens) {
       warned_unknown = true;
-      fmt::print(stderr,
-                 "simscore: warning: {:.1f}% of this window's tokens are unknown to {}'s vocabulary "
-                 "([UNK]): its scores say little about that text (e.g. Chinese through an English "
-                 "model); choose a model for this language\n",
-                 100.0 * static_cast<double>(unknown) / static_cast<double>(tokens), o.model_name);
+      print_error("simscore: warning: {:.1f}% of this window's tokens are unknown to {}'s vocabulary "
+                  "([UNK]): its scores say little about that text (e.g. Chinese through an English "
+                  "model); choose a model for this language\n",
+                  100.0 * static_cast<double>(unknown) / static_cast<double>(tokens), o.model_name);
     }
-    for (size_t k = 0; k < scored.size(); ++k) scores[scored[k]] = window_scores[k];
+    for (size_t k = 0; k < scored.size(); ++k) {
+      // A NaN or infinite score is never written as a number: the row fails, with the reason.
+      if (std::isfinite(window_scores[k])) {
+        scores[scored[k]] = window_scores[k];
+        continue;
+      }
+      const io::PairRow& row = rows[scored[k]];
+      const std::string problem = fmt::format(
+          "the score is {} (the model's arithmetic overflowed on this row; try --precision fp32)",
+          window_scores[k]);
+      if (!o.skip_bad_rows)
+        throw ModelError(fmt::format("{}:{}: {}", reader.display_name(), row.line, problem));
+      if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), row.line, problem);
+      ++counts.failed;
+      ++counts.failed_by_reason["non_finite_score"];
+    }
     sink(std::span(rows.data(), count), scores);
     counts.rows += count;
     counts.windows += count > 0;

@@ -19,10 +19,19 @@ namespace simscore::cli {
 using RowCheck = std::function<std::string(const io::PairRow&)>;
 
 struct PairRunOptions {
-  size_t window = 10000;        // rows per window (a fixed count, so --resume can align to it)
+  size_t window = 10000;        // rows per window at most
+  // Under --max-memory: a window also ends once its rows hold this many bytes (text and a fixed
+  // cost per row, row_memory_bytes), so long rows cannot outgrow the budget; 0: no limit.
+  size_t window_bytes = 0;
+  size_t row_overhead_bytes = 0;  // the fixed part of a row's cost (ids, embeddings)
   bool skip_bad_rows = false;   // --on-error skip: failed rows get no score; else the first one throws
   Shard shard;                  // --shard: rows of other shards are read past, never seen by the sink
-  size_t skip_rows = 0;         // --resume: rows of the shard already written, read but not scored
+  // --resume: rows of the shard already written. They are read again to find the window
+  // boundaries (the same as in an uninterrupted run, so every batch and score is the same); the
+  // written rows after the last complete window are scored again.
+  size_t skip_rows = 0;
+  // Told, before anything is scored, how many of the skip_rows rows are kept.
+  std::function<void(size_t rows_kept)> resume_at;
   bool progress = false;
   bool quiet = false;
   RowCheck extra_check;
@@ -44,6 +53,9 @@ using WindowSink =
 // windows before it have reached the sink).
 PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRunOptions& options,
                         const WindowSink& sink);
+
+// What a row costs while its window is held: its strings, and `overhead` for what scoring adds.
+size_t row_memory_bytes(const io::PairRow& row, size_t overhead);
 
 // A short, stable name for a row problem, for the report ("column_count", "invalid_utf8", ...).
 std::string failure_reason(const std::string& problem);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <string>
 
+#include "cli/console.h"
+
 namespace simscore::cli {
 
 Progress::Progress(bool enabled, std::optional<uint64_t> total_bytes)
@@ -38,11 +40,11 @@ void Progress::update(double fraction) {
     line = fmt::format("[{}{}] {:3.0f}%  {}, ETA {}", std::string(filled, '#'),
                        std::string(width - filled, ' '), done * 100, line, eta);
   }
-  fmt::print(stderr, "\r{}\x1b[K", line);
+  print_error("\r{}\x1b[K", line);
 }
 
 void Progress::finish() {
-  if (enabled_ && drawn_) fmt::print(stderr, "\r\x1b[K");
+  if (enabled_ && drawn_) print_error("\r\x1b[K");
 }
 
 }  // namespace simscore::cli

@@ -5,8 +5,10 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "cli/exit_codes.h"
 #include "cli/input_options.h"
+#include "cli/output_guard.h"
 #include "cli/score_output.h"
 #include "cli/scoring_session.h"
 #include "core/errors.h"
@@ -23,6 +25,7 @@ struct ScoreOptions {
 };
 
 int run_score(const ScoreOptions& o) {
+  check_outputs(o.input, o.output.path, o.run.report);
   ScoringSession session(o.model, o.run);
   io::PairReader reader = open_pairs(o.input, o.run.quiet);
   const auto counts = write_scores(reader, session, o.input, o.output, o.run.quiet);
@@ -39,7 +42,9 @@ std::optional<PairRunCounts> write_scores(io::PairReader& reader, ScoringSession
                                           const RowCheck& extra_check) {
   if (output.resume && (output.path.empty() || output.path == "-"))
     throw CLI::ValidationError("--resume", "needs -o FILE: it continues FILE.partial");
-  io::OutputFile out(output.path, output.resume);
+  if (output.resume && !io::OutputFile::replaced_atomically(output.path))
+    throw CLI::ValidationError("--resume", output.path + " is not a regular file: there is no FILE.partial to continue");
+  io::OutputFile out(output.path, output.resume, resume_fingerprint(input, output, session));
   const bool header = input.header;
   PairRunOptions run = session.pair_run_options();
   run.skip_bad_rows = input.on_error == "skip";
@@ -48,13 +53,13 @@ std::optional<PairRunCounts> write_scores(io::PairReader& reader, ScoringSession
   if (out.resumed_lines()) {
     // Resume at a window boundary: the windows then hold the same rows as in an uninterrupted run,
     // so the batches, and so every score to the last bit, are the same.
-    const size_t written = out.resumed_lines() - (header ? 1 : 0);
-    out.keep_first_lines(out.resumed_lines() - written % run.window);
-    run.skip_rows = written - written % run.window;
+    run.skip_rows = out.resumed_lines() - (header ? 1 : 0);
+    run.resume_at = [&](size_t kept) {
+      out.keep_first_lines(kept + (header ? 1 : 0));
+      if (!quiet)
+        print_error("simscore: resuming after the {} rows already in {}.partial\n", kept, output.path);
+    };
   }
-  if (out.resumed_lines() && !quiet)
-    fmt::print(stderr, "simscore: resuming after the {} rows already in {}.partial\n", run.skip_rows,
-               output.path);
   if (header && !out.resumed_lines()) out.write(output_header(output, reader, input.columns.id.has_value()));
 
   std::string text;
@@ -73,10 +78,10 @@ std::optional<PairRunCounts> write_scores(io::PairReader& reader, ScoringSession
     // Complete windows are written; keep them for --resume and say where they are.
     out.keep_partial();
     if (out.is_file())
-      fmt::print(stderr, "simscore: interrupted; the complete rows are in {}.partial (continue with --resume)\n",
+      print_error("simscore: interrupted; the complete rows are in {}.partial (continue with --resume)\n",
                  output.path);
     else
-      fmt::print(stderr, "simscore: interrupted; every row written so far is complete\n");
+      print_error("simscore: interrupted; every row written so far is complete\n");
     return std::nullopt;
   }
 }

@@ -40,7 +40,7 @@ void add_output_options(CLI::App& command, OutputOptions& o, const char* what) {
 std::string output_header(const OutputOptions& o, const io::PairReader& reader, bool has_id) {
   std::string line;
   if (o.with_input) {
-    for (const std::string& name : reader.header()) {
+    for (const std::string& name : reader.field_names()) {
       append_field(line, name);
       line += '\t';
     }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/blas_setup.h"
+#include "cli/console.h"
 #include "cli/interrupt.h"
 #include "core/cpu/isa.h"
 #include "core/errors.h"
@@ -84,20 +85,30 @@ void ScoringSession::apply_memory_budget(size_t budget) {
         budget / kMiB, used / kMiB, max_length, one_sequence / kMiB, kUnplannedBytes / kMiB,
         (used + kUnplannedBytes + one_sequence) / kMiB + 1));
   // What is left is shared: a quarter (at most 64 MiB) for the rows of a window, the rest for the
-  // activation arena, whose size fixes the batch. A row is costed at its largest: two texts of
-  // max_length tokens (about 4 bytes of text and 8 of ids per token), and two embeddings.
+  // activation arena, whose size fixes the batch. A row costs its text as read (any length up to
+  // the reader's 1 MiB line limit: run_pairs ends a window when its rows' bytes reach the share),
+  // plus the ids of two texts of max_length tokens and two embeddings. The row count is a bound
+  // too, for rows of about 4 bytes of text per token.
   const size_t free = budget - used - kUnplannedBytes;
   const size_t window_bytes = std::min<size_t>(free / 4, size_t{64} << 20);
-  const size_t row_bytes = 2 * max_length * 12 + 2 * model_.config.hidden_size * sizeof(float) + 512;
+  row_overhead_bytes_ = 2 * max_length * 8 + 2 * model_.config.hidden_size * sizeof(float) + 512;
+  const size_t row_bytes = row_overhead_bytes_ + 2 * max_length * 4;
   window_rows_ = std::max<size_t>(1, std::min(run_options_.window, window_bytes / row_bytes));
+  // A window ends once its rows reach the share, so the last row may pass it: room for one row of
+  // the longest line is kept back.
+  window_bytes_ = window_bytes > (size_t{3} << 20) ? window_bytes - (size_t{3} << 20) : 1;
   const size_t tokens =
       max_batch_tokens_within(plan, free - window_bytes, max_length);
-  scorer_->set_max_batch_tokens(std::min(tokens, model_.scoring.max_batch_tokens));
+  // One sequence of max_length always runs (it was checked to fit above), even when the arena's
+  // share rounds to fewer tokens: the report then says what ran.
+  scorer_->set_max_batch_tokens(std::min(std::max(tokens, max_length), model_.scoring.max_batch_tokens));
 }
 
 PairRunOptions ScoringSession::pair_run_options() const {
   PairRunOptions o;
   o.window = window_rows_ ? window_rows_ : run_options_.window;
+  o.window_bytes = window_bytes_;
+  o.row_overhead_bytes = row_overhead_bytes_;
   o.quiet = run_options_.quiet;
   o.progress = isatty(STDERR_FILENO);
   o.model_name = model_.name;
@@ -164,7 +175,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
 
 void ScoringSession::publish(const io::RunReport& report) const {
   if (!run_options_.report.empty()) io::write_report(run_options_.report, report);
-  if (!run_options_.quiet) fmt::print(stderr, "{}", io::summary(report));
+  if (!run_options_.quiet) print_error("{}", io::summary(report));
 }
 
 }  // namespace simscore::cli

@@ -53,6 +53,8 @@ class ScoringSession {
   std::unique_ptr<PairScorer> scorer_;
   std::optional<size_t> budget_;
   size_t window_rows_ = 0;
+  size_t window_bytes_ = 0;        // under --max-memory: the rows' share of the budget
+  size_t row_overhead_bytes_ = 0;  // what a row costs besides its text
   int threads_ = 1;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point scoring_start_;  // when the model was loaded

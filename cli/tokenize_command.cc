@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/console.h"
 #include "cli/exit_codes.h"
 #include "cli/input_options.h"
 #include "cli/model_options.h"
@@ -47,7 +48,7 @@ int run_tokenize(const TokenizeOptions& o) {
   while (next_row_in_shard(reader, o.input.shard, rows_read, row)) {
     if (!row.error.empty()) {
       if (o.input.on_error != "skip") throw InputError(reader.display_name(), row.line, row.error);
-      fmt::print(stderr, "{}:{}: skipped: {}\n", reader.display_name(), row.line, row.error);
+      print_error("{}:{}: skipped: {}\n", reader.display_name(), row.line, row.error);
       out.write("\n");
       continue;
     }

@@ -23,18 +23,26 @@ std::string list_some_names(const TensorSource& source) {
   return names;
 }
 
-// A corrupt or badly converted checkpoint shows up as NaN or infinite weights: refuse it at load.
+// A corrupt or badly converted checkpoint shows up as NaN or infinite weights, and a weight beyond
+// fp16's range becomes infinite when stored in fp16: refuse both at load.
 void check_finite(const TensorSource& source, const TensorInfo& tensor, const float* values,
-                  size_t count, size_t first) {
-  for (size_t i = 0; i < count; ++i)
+                  size_t count, size_t first, DType storage = DType::f32) {
+  for (size_t i = 0; i < count; ++i) {
+    if (representable(values[i], storage)) continue;
     if (!std::isfinite(values[i]))
       throw ModelError(fmt::format("{}: tensor {} holds a non-finite value ({}) at element {}",
                                    source.path().string(), tensor.name, values[i], first + i));
+    throw ModelError(fmt::format("{}: tensor {} holds {} at element {}, which {} cannot represent "
+                                 "(its largest value is 65504); use --precision bf16 or fp32",
+                                 source.path().string(), tensor.name, values[i], first + i,
+                                 dtype_name(storage)));
+  }
 }
 
 // Reads a tensor in chunks, widening each to fp32 and handing it to `sink(floats, count, first)`.
+// `storage`: the precision the values are kept in afterwards, which they must fit.
 template <typename Sink>
-void stream_as_f32(const TensorSource& source, const TensorInfo& tensor, Sink&& sink) {
+void stream_as_f32(const TensorSource& source, const TensorInfo& tensor, DType storage, Sink&& sink) {
   const DType dtype = float_dtype(source, tensor);
   const size_t element = dtype_size(dtype);
   size_t total = 1;
@@ -46,7 +54,7 @@ void stream_as_f32(const TensorSource& source, const TensorInfo& tensor, Sink&& 
     const size_t count = std::min(kChunk, total - first);
     source.read(tensor, first, count, raw.data());
     convert_to_f32(raw.data(), dtype, floats.data(), count);
-    check_finite(source, tensor, floats.data(), count, first);
+    check_finite(source, tensor, floats.data(), count, first, storage);
     sink(floats.data(), count, first);
   }
 }
@@ -83,7 +91,7 @@ class Loader {
     }
     auto buffer = std::shared_ptr<std::byte[]>(new std::byte[view.bytes()]);
     const size_t element = dtype_size(storage_);
-    stream_as_f32(*source_, e, [&](const float* values, size_t count, size_t first) {
+    stream_as_f32(*source_, e, storage_, [&](const float* values, size_t count, size_t first) {
       convert_from_f32(values, storage_, buffer.get() + first * element, count);
     });
     view.data = buffer.get();
@@ -94,7 +102,7 @@ class Loader {
   std::vector<float> vector(const std::string& name, int64_t size) {
     const TensorInfo& e = entry(prefix_ + name, {size});
     std::vector<float> out(static_cast<size_t>(size));
-    stream_as_f32(*source_, e, [&](const float* values, size_t count, size_t first) {
+    stream_as_f32(*source_, e, DType::f32, [&](const float* values, size_t count, size_t first) {
       std::copy_n(values, count, out.data() + first);
     });
     return out;
@@ -133,6 +141,10 @@ class Loader {
 };
 
 }  // namespace
+
+bool representable(float value, DType storage) {
+  return std::isfinite(value) && (storage != DType::f16 || std::fabs(value) < 65520.f);
+}
 
 BertWeightsLayout detect_bert_layout(const TensorSource& file) {
   std::vector<std::string> prefixes;

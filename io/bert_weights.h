@@ -21,6 +21,10 @@ struct BertWeightsLayout {
 
 // Finds where the encoder's tensors are in the file; ModelError listing what was expected and what
 // was found when the layout is unknown.
+// Whether `value` survives storage in `storage`: finite, and for fp16 within its range (a finite
+// fp32 weight of 65,520 or more becomes infinite in fp16, and every score it touches NaN).
+bool representable(float value, DType storage);
+
 BertWeightsLayout detect_bert_layout(const TensorSource& source);
 
 // Loads every tensor the encoder (and, when present and wanted, the pooler and classifier) needs,

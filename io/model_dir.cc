@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -176,6 +177,18 @@ EncoderConfig read_encoder_config(const fs::path& path) {
     throw ModelError(fmt::format("{}: inconsistent sizes (hidden_size {} must be a positive "
                                  "multiple of num_attention_heads {}, all sizes positive)",
                                  path.string(), c.hidden_size, c.num_heads));
+  // eps <= 0 makes LayerNorm divide by zero on a constant row, and every score NaN.
+  if (!(c.layer_norm_eps > 0) || !std::isfinite(c.layer_norm_eps))
+    throw ModelError(fmt::format("{}: layer_norm_eps {} must be a positive number", path.string(),
+                                 c.layer_norm_eps));
+  // Sizes whose weights no machine holds (more than 2^36 parameters) are a damaged config, refused
+  // before anything is allocated for them.
+  const double h = c.hidden_size;
+  const double parameters = (static_cast<double>(c.vocab_size) + c.max_position_embeddings + c.type_vocab_size) * h +
+                            static_cast<double>(c.num_layers) * (4 * h * h + 2 * h * c.intermediate_size);
+  if (parameters > 0x1p36)
+    throw ModelError(fmt::format("{}: its sizes imply {:.3g} parameters, more than any model this "
+                                 "program can hold (2^36)", path.string(), parameters));
   return c;
 }
 

@@ -1,19 +1,33 @@
 #include "io/output_file.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace simscore::io {
 
+namespace fs = std::filesystem;
+
 namespace {
+
+[[noreturn]] void throw_errno(int error, const std::string& what) {
+  throw std::system_error(error, std::generic_category(), what);
+}
 
 // Cuts `path` after its last complete line, and after `max_lines` lines at most; returns the
 // number of lines kept.
-size_t keep_complete_lines(const std::filesystem::path& path, size_t max_lines = SIZE_MAX) {
+size_t keep_complete_lines(const fs::path& path, size_t max_lines = SIZE_MAX) {
   std::FILE* in = std::fopen(path.c_str(), "rb");
-  if (!in) throw std::system_error(errno, std::generic_category(), "cannot open " + path.string());
+  if (!in) throw_errno(errno, "cannot open " + path.string());
   size_t lines = 0;
   uint64_t bytes = 0, complete = 0;
   char buffer[1 << 16];
@@ -21,39 +35,199 @@ size_t keep_complete_lines(const std::filesystem::path& path, size_t max_lines =
     for (size_t i = 0; i < n && lines < max_lines; ++i)
       if (++bytes, buffer[i] == '\n') ++lines, complete = bytes;
   std::fclose(in);
-  std::filesystem::resize_file(path, complete);
+  fs::resize_file(path, complete);
   return lines;
+}
+
+// /dev/stdout, /dev/fd/N, /proc/self/fd/N and the like: names of an open descriptor, written through.
+bool names_a_descriptor(const std::string& path) {
+  return path.starts_with("/dev/") || path.starts_with("/proc/");
+}
+
+// `path` with its symlinks followed (at most 40, as the kernel does), also when the last target
+// does not exist yet: writing replaces the target, never the link.
+fs::path follow_links(const fs::path& path) {
+  fs::path current = path;
+  for (int depth = 0; depth < 40; ++depth) {
+    std::error_code error;
+    // /proc/self/fd/N reads as "pipe:[...]": a descriptor, opened through its name, never followed.
+    if (names_a_descriptor(current.string()) || !fs::is_symlink(current, error)) return current;
+    const fs::path target = fs::read_symlink(current, error);
+    if (error) throw_errno(error.value(), "cannot read the link " + current.string());
+    current = target.is_absolute() ? target : current.parent_path() / target;
+  }
+  throw_errno(ELOOP, "cannot follow " + path.string());
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// "key: value" lines of `expected` whose value differs in `found`, one per line.
+std::string fingerprint_differences(const std::string& found, const std::string& expected) {
+  const auto parse = [](const std::string& text) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+      if (const size_t colon = line.find(": "); colon != std::string::npos)
+        entries.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+    return entries;
+  };
+  const auto before = parse(found);
+  std::string differences;
+  for (const auto& [key, value] : parse(expected)) {
+    std::string old = "(absent)";
+    for (const auto& [k, v] : before)
+      if (k == key) old = v;
+    if (old != value) differences += "\n  " + key + ": " + old + " then, " + value + " now";
+  }
+  return differences;
 }
 
 }  // namespace
 
-OutputFile::OutputFile(const std::string& path, bool resume) {
+bool same_file(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty() || a == "-" || b == "-") return false;
+  struct stat x, y;
+  if (::stat(a.c_str(), &x) != 0 || ::stat(b.c_str(), &y) != 0) return false;
+  return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+}
+
+std::string output_path_problem(const std::string& path) {
+  if (path.empty() || path == "-") return "";
+  fs::path target;
+  try {
+    target = follow_links(path);
+  } catch (const std::system_error& error) {
+    return error.what();
+  }
+  if (names_a_descriptor(target.string())) return "";
+  struct stat info;
+  if (::stat(target.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode)) return "cannot write " + path + ": it is a directory";
+    if (!S_ISREG(info.st_mode)) return "";  // a device or a FIFO: written through
+  }
+  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return "cannot write " + path + ": its directory " + dir.string() + " is not writable (" +
+           std::strerror(errno) + ")";
+  return "";
+}
+
+bool OutputFile::replaced_atomically(const std::string& path) {
+  if (path.empty() || path == "-") return false;
+  const fs::path target = follow_links(path);
+  struct stat info;
+  return !names_a_descriptor(target.string()) && (::stat(target.c_str(), &info) != 0 || S_ISREG(info.st_mode));
+}
+
+OutputFile::OutputFile(const std::string& path, bool resume, const std::string& fingerprint) {
   if (path.empty() || path == "-") {
     stream_ = stdout;
     display_name_ = "<stdout>";
     return;
   }
-  final_path_ = path;
+  display_name_ = path;
+  final_path_ = follow_links(path);
+  if (names_a_descriptor(final_path_.string())) {
+    open_through(final_path_);
+    return;
+  }
+  struct stat info;
+  if (::stat(final_path_.c_str(), &info) == 0) {
+    if (S_ISDIR(info.st_mode)) throw_errno(EISDIR, "cannot write " + path);
+    if (!S_ISREG(info.st_mode)) {
+      open_through(final_path_);
+      return;
+    }
+  }
+  open_partial(resume, fingerprint);
+}
+
+// Devices, FIFOs and descriptors are not ours to replace: written in place, as a shell's `>` would
+// (a regular file reached through /dev/stdout is appended to, so `>>` keeps what it held).
+void OutputFile::open_through(const fs::path& target) {
+  struct stat info;
+  const bool regular = ::stat(target.c_str(), &info) == 0 && S_ISREG(info.st_mode);
+  const int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY | (regular ? O_APPEND : 0));
+  if (fd < 0) throw_errno(errno, "cannot open " + display_name_);
+  stream_ = ::fdopen(fd, regular ? "a" : "w");
+  if (!stream_) {
+    ::close(fd);
+    throw_errno(errno, "cannot open " + display_name_);
+  }
+}
+
+// FILE.partial, locked for the whole run: a second run onto FILE refuses instead of truncating or
+// interleaving with the first. The lock is taken on the file the name holds *after* locking, so a
+// run that opened the name just before the first run renamed it does not lock the renamed file.
+void OutputFile::open_partial(bool resume, const std::string& fingerprint) {
   temp_path_ = final_path_;
   temp_path_ += ".partial";
-  display_name_ = path;
-  if (resume && std::filesystem::exists(temp_path_)) resumed_lines_ = keep_complete_lines(temp_path_);
-  stream_ = std::fopen(temp_path_.c_str(), resume ? "ab" : "wb");
-  if (!stream_)
-    throw std::system_error(errno, std::generic_category(), "cannot create " + temp_path_.string());
+  fingerprint_path_ = temp_path_;
+  fingerprint_path_ += ".fingerprint";
+  int fd = -1;
+  for (;;) {
+    fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666);
+    if (fd < 0) throw_errno(errno, "cannot create " + temp_path_.string());
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      ::close(fd);
+      if (error == EWOULDBLOCK)
+        throw_errno(EBUSY, "another run is writing " + display_name_ + " (" + temp_path_.string() +
+                               " is locked); refusing to write it too");
+      throw_errno(error, "cannot lock " + temp_path_.string());
+    }
+    struct stat opened, named;
+    if (::fstat(fd, &opened) == 0 && ::stat(temp_path_.c_str(), &named) == 0 &&
+        opened.st_dev == named.st_dev && opened.st_ino == named.st_ino)
+      break;
+    ::close(fd);  // renamed away by the run that held it: take the new name's file
+  }
+  stream_ = ::fdopen(fd, "a");
+  if (!stream_) {
+    ::close(fd);
+    throw_errno(errno, "cannot open " + temp_path_.string());
+  }
+  struct stat info;
+  const bool has_rows = ::fstat(fd, &info) == 0 && info.st_size > 0;
+  if (resume && has_rows) {
+    std::error_code missing;
+    if (!fingerprint.empty()) {
+      if (!fs::exists(fingerprint_path_, missing))
+        throw_errno(EINVAL, "cannot resume " + temp_path_.string() + ": " + fingerprint_path_.string() +
+                                " (what input and options wrote it) is missing, so it cannot be checked");
+      const std::string differences = fingerprint_differences(read_text(fingerprint_path_), fingerprint);
+      if (!differences.empty())
+        throw_errno(EINVAL, "cannot resume " + temp_path_.string() +
+                                ": it was written with another input or other options:" + differences);
+    }
+    resumed_lines_ = keep_complete_lines(temp_path_);
+    return;
+  }
+  if (::ftruncate(fd, 0) != 0) fail("cannot truncate");
+  if (fingerprint.empty()) return;
+  std::ofstream sidecar(fingerprint_path_, std::ios::binary | std::ios::trunc);
+  sidecar << fingerprint;
+  if (!sidecar.flush()) throw_errno(errno, "cannot write " + fingerprint_path_.string());
 }
 
 OutputFile::~OutputFile() {
   if (stream_ == stdout) return;
   if (stream_) std::fclose(stream_);
   std::error_code ignored;
-  if (!committed_ && !kept_) std::filesystem::remove(temp_path_, ignored);
+  if (!temp_path_.empty() && !committed_ && !kept_) {
+    fs::remove(temp_path_, ignored);
+    fs::remove(fingerprint_path_, ignored);
+  }
 }
 
 void OutputFile::fail(const char* what) const {
   if (errno == EPIPE) throw BrokenPipe();
-  throw std::system_error(errno, std::generic_category(),
-                          std::string(what) + " " + (temp_path_.empty() ? display_name_ : temp_path_.string()));
+  throw_errno(errno, std::string(what) + " " + (temp_path_.empty() ? display_name_ : temp_path_.string()));
 }
 
 void OutputFile::write(std::string_view text) {
@@ -72,7 +246,7 @@ void OutputFile::keep_first_lines(size_t lines) {
 
 void OutputFile::keep_partial() {
   flush();
-  if (stream_ == stdout) return;
+  if (temp_path_.empty()) return;
   if (::fsync(fileno(stream_)) != 0) fail("cannot sync");
   kept_ = true;
 }
@@ -80,19 +254,27 @@ void OutputFile::keep_partial() {
 void OutputFile::commit() {
   flush();
   if (stream_ == stdout) return;
-  if (::fsync(fileno(stream_)) != 0) fail("cannot sync");
-  if (std::fclose(stream_) != 0) {
+  // fsync fails with EINVAL on a FIFO or a character device: nothing there to make durable.
+  if (::fsync(fileno(stream_)) != 0 && errno != EINVAL) fail("cannot sync");
+  if (temp_path_.empty()) {
+    const int closed = std::fclose(stream_);
     stream_ = nullptr;
-    fail("cannot close");
+    if (closed != 0) fail("cannot close");
+    committed_ = true;
+    return;
   }
-  stream_ = nullptr;
+  // Renamed while the lock is held (it stays with the file, now FILE, until it is closed).
   std::error_code error;
-  std::filesystem::rename(temp_path_, final_path_, error);
+  fs::rename(temp_path_, final_path_, error);
   if (error) {
-    std::filesystem::remove(temp_path_);
+    fs::remove(temp_path_);
     throw std::system_error(error, "cannot rename " + temp_path_.string() + " to " + display_name_);
   }
   committed_ = true;
+  fs::remove(fingerprint_path_, error);
+  const int closed = std::fclose(stream_);
+  stream_ = nullptr;
+  if (closed != 0) fail("cannot close");
 }
 
 }  // namespace simscore::io

@@ -1,10 +1,14 @@
 #pragma once
 // Where results go: stdout, or a file that is written under a temporary name and renamed into place
 // only when the run completes, so an interrupted run never leaves a file that looks complete.
+// What is not ours to replace is never replaced: a device, a FIFO or /dev/fd/N is written through;
+// a symlink is followed and its target replaced; a second run onto the same file is refused (an
+// advisory lock on FILE.partial) instead of writing into the first run's file.
 
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -18,12 +22,26 @@ class BrokenPipe : public std::runtime_error {
   BrokenPipe() : std::runtime_error("broken pipe") {}
 };
 
+// True when both paths name the same existing file (same device and inode, links followed).
+bool same_file(const std::string& a, const std::string& b);
+
+// Why `path` cannot be an output, checked before any work is done ("" when it can): an existing
+// directory, or a missing or read-only parent directory for a file we would create.
+std::string output_path_problem(const std::string& path);
+
 class OutputFile {
  public:
-  // "-" or empty is stdout. Throws std::system_error naming the path when it cannot be created.
+  // "-" or empty is stdout. Throws std::system_error naming the path when it cannot be created, or
+  // when another run is writing the same file.
   // With `resume`, an existing PATH.partial is kept: its last incomplete line (if any) is cut off
   // and writing appends after its complete lines (see resumed_lines()).
-  explicit OutputFile(const std::string& path, bool resume = false);
+  // `fingerprint` (one "key: value" per line) describes the input and the options that change the
+  // output; it is kept beside PATH.partial (as PATH.partial.fingerprint) so that a resume with
+  // another input or other options is refused, naming what differs.
+  explicit OutputFile(const std::string& path, bool resume = false, const std::string& fingerprint = "");
+  // True when `path` would be written as PATH.partial and renamed (a regular file or a new name),
+  // false for stdout, devices, FIFOs and descriptors, which are written in place.
+  static bool replaced_atomically(const std::string& path);
   ~OutputFile();  // without commit() or keep_partial(): the temporary file is removed
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
@@ -38,18 +56,22 @@ class OutputFile {
   void keep_partial();
 
   const std::string& display_name() const { return display_name_; }
-  bool is_file() const { return stream_ != stdout; }
+  // Written under a temporary name (a regular file), so an interrupted run leaves PATH.partial.
+  bool is_file() const { return !temp_path_.empty(); }
   // Complete lines already in PATH.partial when opened with `resume`.
   size_t resumed_lines() const { return resumed_lines_; }
   // Resuming: drops what follows the first `lines` lines (before anything new is written).
   void keep_first_lines(size_t lines);
 
  private:
+  void open_through(const std::filesystem::path& target);
+  void open_partial(bool resume, const std::string& fingerprint);
   void fail(const char* what) const;
 
   std::FILE* stream_ = nullptr;
   std::filesystem::path final_path_;
-  std::filesystem::path temp_path_;
+  std::filesystem::path temp_path_;        // empty: written in place (stdout, a device, a FIFO)
+  std::filesystem::path fingerprint_path_;
   std::string display_name_;
   bool committed_ = false;
   bool kept_ = false;

@@ -129,7 +129,8 @@ PairFormat guess_pair_format(const std::string& path) {
 // blocks; zlib inflates member after member, so concatenated .gz files read as one.
 class PairReader::ByteSource {
  public:
-  ByteSource(int fd, bool owns_fd, bool force_gzip) : fd_(fd), owns_fd_(owns_fd), in_(kBufferBytes) {
+  ByteSource(int fd, bool owns_fd, bool force_gzip, std::function<bool()> should_stop)
+      : fd_(fd), owns_fd_(owns_fd), in_(kBufferBytes), should_stop_(std::move(should_stop)) {
     while (in_end_ < 2 && !raw_done_) read_raw_more();
     const bool magic = in_end_ >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
     gzip_ = force_gzip || magic;
@@ -210,6 +211,7 @@ class PairReader::ByteSource {
         return 0;
       }
       if (errno != EINTR) throw StreamError(std::string("read error: ") + std::strerror(errno));
+      if (should_stop_ && should_stop_()) throw Interrupted();
     }
   }
   // Appends to in_, first moving the unread bytes to the front.
@@ -233,6 +235,7 @@ class PairReader::ByteSource {
   bool zs_ready_ = false;
   bool member_done_ = false;
   uint64_t decompressed_ = 0;  // bytes read() has returned (gzip)
+  std::function<bool()> should_stop_;
 };
 
 PairReader::PairReader(std::string path, PairReaderOptions options)
@@ -251,7 +254,7 @@ PairReader::PairReader(std::string path, PairReaderOptions options)
   if (struct stat info; fstat(fd, &info) == 0 && S_ISREG(info.st_mode))
     size_bytes_ = static_cast<uint64_t>(info.st_size);
   try {
-    source_ = std::make_unique<ByteSource>(fd, path != "-", ends_with(path, ".gz"));
+    source_ = std::make_unique<ByteSource>(fd, path != "-", ends_with(path, ".gz"), options_.should_stop);
   } catch (const StreamError& error) {
     if (path != "-") close(fd);
     throw InputError(display_name_, 0, error.what());
@@ -421,6 +424,18 @@ bool PairReader::read_csv_record(std::vector<std::string>& fields, bool& too_lon
   empty = total == 0 && state == State::field_start && count == 1;
   if (total > limit) too_long = true;
   return true;
+}
+
+std::vector<std::string> PairReader::field_names() const {
+  if (options_.format != PairFormat::jsonl) return header_;
+  const auto name_of = [&](const Column& column) {
+    if (!column.name.empty()) return column.name;
+    return column.index < header_.size() ? header_[column.index] : column.spec;
+  };
+  std::vector<std::string> names = {name_of(text_a_), name_of(text_b_)};
+  if (label_) names.push_back(name_of(*label_));
+  if (id_) names.push_back(name_of(*id_));
+  return names;
 }
 
 void PairReader::read_header() {

@@ -21,6 +21,7 @@
 //     null, arrays and objects are error rows. The header option is ignored.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,6 +57,9 @@ struct PairReaderOptions {
   bool header = false;  // TSV/CSV: the first row names the columns
   PairColumns columns;
   size_t max_line_bytes = size_t{1} << 20;
+  // Asked when a read is interrupted by a signal: true ends the wait with Interrupted (a stop
+  // request while the input is slow or silent), false reads on.
+  std::function<bool()> should_stop;
 };
 
 struct PairRow {
@@ -90,6 +94,9 @@ class PairReader {
   // TSV/CSV: the header's column names when options.header. JSON lines: the keys of the first line
   // when it is an object (read ahead by the constructor). Otherwise empty.
   const std::vector<std::string>& header() const { return header_; }
+  // The names of what a row's `fields` hold, for a header over echoed rows: the header for TSV/CSV;
+  // for JSON lines the selected keys only (text_a, text_b, then label and id when asked for).
+  std::vector<std::string> field_names() const;
   const std::string& display_name() const { return display_name_; }  // the path, or "<stdin>"
   // TSV/CSV with a header: a sentence saying which default columns were taken by position because
   // the header has none of their names (sentence1, ...); empty when none were.

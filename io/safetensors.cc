@@ -150,7 +150,8 @@ size_t safetensors_dtype_size(std::string_view dtype) {
 std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesystem::path& path) {
   std::shared_ptr<SafetensorsFile> file(new SafetensorsFile());
   file->path_ = path;
-  file->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO in place of the weights is refused below instead of waiting for a writer.
+  file->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (file->fd_ < 0) fail(path, fmt::format("cannot open: {}", system_error_text(errno)));
   struct stat info {};
   if (::fstat(file->fd_, &info) != 0) fail(path, fmt::format("cannot stat: {}", system_error_text(errno)));

@@ -54,6 +54,10 @@ DType float_dtype(const TensorSource& source, const TensorInfo& tensor) {
 
 std::shared_ptr<const TensorSource> open_weights(const std::filesystem::path& dir) {
   const auto path = dir / "model.safetensors";
+  // A name that cannot be resolved (a symlink loop) is a broken model directory, not an I/O fault.
+  std::error_code unresolvable;
+  if (!std::filesystem::exists(path, unresolvable) && unresolvable)
+    throw ModelError(fmt::format("{}: cannot open: {}", path.string(), unresolvable.message()));
   if (std::filesystem::exists(path))
     return std::make_shared<SafetensorsSource>(SafetensorsFile::open(path));
   // ModelScope and older HuggingFace exports ship only a torch.save checkpoint.

@@ -25,7 +25,16 @@ else
 fi
 log=$(mktemp)
 set -o pipefail
+# The fault-injection tests run as root and aim outputs at devices and links (test-made ones under a
+# temporary directory): the machine's own must be exactly as they were afterwards.
+device_nodes() { stat -c '%n %F %t:%T %a %N' /dev/null /dev/full /dev/stdout /dev/stderr; }
+devices_before=$(device_nodes)
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)" | tee "$log"
+if [[ $(device_nodes) != "$devices_before" ]]; then
+  echo "test.sh: the suite changed the system's device nodes:"
+  diff <(echo "$devices_before") <(device_nodes) || true
+  exit 1
+fi
 # The Debian package, installed as a user would and run from an unrelated directory (root only:
 # apt-get installs it, and the test removes it again).
 if [[ $(id -u) -eq 0 && -z ${SIMSCORE_SKIP_DEB_TEST:-} ]]; then
