@@ -55,7 +55,7 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace simscore;
   using namespace simscore::cli;
-  ensure_blas_kernel(argv);
+  ensure_library_settings(argv);
   keep_memory_flat();
   install_signal_handlers();
   try {

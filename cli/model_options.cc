@@ -110,7 +110,7 @@ io::LoadedModel load_model(const ModelOptions& o) {
                  s.normalize ? ", normalized" : "");
     fmt::print(stderr, "max length   {} ({})\n", s.max_length, model.max_length_source);
     fmt::print(stderr, "tokenizer    {}\n", model.tokenizer_kind);
-    fmt::print(stderr, "threads      {}\n", threads);
+    fmt::print(stderr, "threads      {}; waiting threads: {}\n", threads, wait_policy_note());
     fmt::print(stderr, "gemm kernel  {}; {}\n", gemm_kernel_name(), blas_kernel_note());
     fmt::print(stderr, "bf16 products {}\n", bf16_support().description);
     fmt::print(stderr, "kernel isa   {}\n", cpu_isa_name(cpu_isa()));
