@@ -115,7 +115,7 @@ int run_guarded(int argc, char** argv) {
 int main(int argc, char** argv) {
   using namespace simscore::cli;
   occupy_closed_standard_streams();
-  ensure_blas_kernel(argv);
+  ensure_library_settings(argv);
   keep_memory_flat();
   install_signal_handlers();
   return finish_stdout(run_guarded(argc, argv));

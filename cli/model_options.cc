@@ -146,7 +146,7 @@ io::LoadedModel load_model(const ModelOptions& o) {
                  s.normalize ? ", normalized" : "");
     print_error("max length   {} ({})\n", s.max_length, model.max_length_source);
     print_error("tokenizer    {}\n", model.tokenizer_kind);
-    print_error("threads      {}\n", threads);
+    print_error("threads      {}; waiting threads: {}\n", threads, wait_policy_note());
     print_error("gemm kernel  {}; {}\n", gemm_kernel_name(), blas_kernel_note());
     print_error("bf16 products {}\n", bf16_support().description);
     print_error("kernel isa   {}\n", cpu_isa_name(cpu_isa()));

@@ -165,6 +165,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.cpu.blas_kernel = openblas_kernel_name() + "; " + blas_kernel_note();
   r.cpu.bf16_products = bf16_support().description;
   r.cpu.kernel_isa = cpu_isa_name(cpu_isa());
+  r.cpu.wait_policy = wait_policy_note();
   r.cpu.threads = threads_;
   const EncoderTimings& t = encoder_->timings();
   r.stage_seconds = {{"load", load_seconds}, {"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds},

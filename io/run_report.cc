@@ -59,6 +59,7 @@ nlohmann::json to_json(const RunReport& r) {
         {"blas_kernel", r.cpu.blas_kernel},
         {"bf16_products", r.cpu.bf16_products},
         {"kernel_isa", r.cpu.kernel_isa},
+        {"wait_policy", r.cpu.wait_policy},
         {"threads", r.cpu.threads}}},
       {"stage_seconds", r.stage_seconds},
   };

@@ -65,6 +65,7 @@ struct RunReport {
     std::string blas_kernel;    // OpenBLAS's core type and who chose it (fallback backend, heads)
     std::string bf16_products;  // AMX, AVX512-BF16 or none
     std::string kernel_isa;     // the instruction set simscore's own kernels run (core/cpu/isa.h)
+    std::string wait_policy;    // libgomp's OMP_WAIT_POLICY and who chose it
     int threads = 0;
   } cpu;
 
