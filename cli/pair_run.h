@@ -26,6 +26,7 @@ struct PairRunOptions {
   bool progress = false;
   bool quiet = false;
   RowCheck extra_check;
+  std::string prompt_a, prompt_b;  // put before every first / second text before it is encoded
 };
 
 struct PairRunCounts {

@@ -14,7 +14,10 @@ packages=(
 # clang with its sanitizer and libFuzzer runtimes, and LLVM's OpenMP runtime that clang's -fopenmp
 # needs: scripts/sanitize.sh and scripts/fuzz.sh. A Java 17 runtime for pyspark's Spark
 # (tests/e2e/test_spark.py) and GNU parallel (the one-liners of examples/parallel.sh, tested).
-test_packages=(libgtest-dev clang libclang-rt-14-dev libomp-dev openjdk-17-jre-headless parallel)
+# Headless Chromium renders the HTML report (tests/e2e/test_eval_vs_sklearn.py), with DejaVu fonts
+# (the report's own font, so the screenshot does not depend on what else is installed).
+test_packages=(libgtest-dev clang libclang-rt-14-dev libomp-dev openjdk-17-jre-headless parallel
+               chromium fonts-dejavu-core)
 
 want=("${packages[@]}")
 [[ ${1:-} == --test ]] && want+=("${test_packages[@]}")
