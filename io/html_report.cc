@@ -16,20 +16,6 @@ constexpr const char* kPalette[] = {"#2563eb", "#ea580c", "#16a34a", "#9333ea",
 constexpr const char* kChosenColor = "#7b8794";
 constexpr const char* kBestColor = "#c81e1e";
 
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // The bins cover [lowest, highest score] widened to multiples of 0.02, so that bin edges are round.
 Chart histogram(const std::vector<ScoreGroup>& groups, const std::optional<EvalView>& eval) {
   double low = INFINITY, high = -INFINITY;
@@ -40,7 +26,7 @@ Chart histogram(const std::vector<ScoreGroup>& groups, const std::optional<EvalV
       high = std::max(high, s);
       ++total;
     }
-  Chart c{.title = "Scores by label", .x_label = "score", .y_label = "pairs"};
+  Chart c{.title = eval ? "Scores by label" : "Scores", .x_label = "score", .y_label = "pairs"};
   c.legend = LegendCorner::top_left;  // cosine scores crowd the right
   if (total == 0) return c;
   low = std::floor(low * 50) / 50;
@@ -153,7 +139,7 @@ std::string facts_table(const RunReport& r) {
   };
   std::string s = "<table class=\"facts\">\n";
   for (const auto& [name, value] : rows)
-    s += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", escape(name), escape(value));
+    s += fmt::format("<tr><th>{}</th><td>{}</td></tr>\n", xml_escape(name), xml_escape(value));
   return s + "</table>\n";
 }
 
@@ -163,7 +149,7 @@ std::string metrics_table(const std::vector<MetricRow>& rows) {
       "<th>sentence-transformers</th><th>meaning</th></tr></thead>\n<tbody>\n";
   for (const MetricRow& m : rows)
     s += fmt::format("<tr><td><code>{}</code></td><td class=\"num\">{}</td><td><code>{}</code></td><td>{}</td></tr>\n",
-                     escape(m.name), escape(m.value), escape(m.st_name), escape(m.meaning));
+                     xml_escape(m.name), xml_escape(m.value), xml_escape(m.st_name), xml_escape(m.meaning));
   return s + "</tbody>\n</table>\n";
 }
 
@@ -193,7 +179,7 @@ std::string render_html(const HtmlPage& page, const RunReport& run) {
   std::string s = fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n"
       "<style>{}</style>\n</head>\n<body>\n<header><h1>{}</h1><p>{} &middot; {} &middot; {} rows</p></header>\n<main>\n",
-      escape(page.title), kStyle, escape(page.title), escape(run.model.name), escape(run.precision), run.rows);
+      xml_escape(page.title), kStyle, xml_escape(page.title), xml_escape(run.model.name), xml_escape(run.precision), run.rows);
   s += "<div class=\"grid\">\n";
   s += "<div class=\"card\">\n" + render_svg(histogram(page.groups, page.eval)) + "</div>\n";
   if (page.eval && !page.eval->curve.empty())

@@ -10,20 +10,6 @@ namespace {
 
 constexpr int kLeft = 58, kRight = 16, kTop = 36, kBottom = 48;
 
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 // About five ticks at 1, 2 or 5 times a power of ten.
 std::vector<double> ticks(double low, double high) {
   const double span = high - low;
@@ -38,6 +24,20 @@ std::vector<double> ticks(double low, double high) {
 }
 
 }  // namespace
+
+std::string xml_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
 
 std::string tick_label(double value) {
   for (int digits = 0; digits < 8; ++digits) {
@@ -59,7 +59,7 @@ std::string render_svg(const Chart& c, int width, int height) {
       "xmlns=\"http://www.w3.org/2000/svg\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n"
       "<title>{}</title>\n"
       "<text x=\"{}\" y=\"20\" font-size=\"14\" font-weight=\"600\" fill=\"#1f2933\">{}</text>\n",
-      width, height, width, height, escape(c.title), kLeft, escape(c.title));
+      width, height, width, height, xml_escape(c.title), kLeft, xml_escape(c.title));
   // Grid and tick labels.
   for (double t : ticks(c.x_min, c.x_max))
     s += fmt::format(
@@ -74,11 +74,11 @@ std::string render_svg(const Chart& c, int width, int height) {
   s += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" stroke=\"#9aa5b1\"/>\n",
                    kLeft, kTop, plot_w, plot_h);
   s += fmt::format("<text x=\"{:.1f}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" fill=\"#323f4b\">{}</text>\n",
-                   kLeft + plot_w / 2, height - 10, escape(c.x_label));
+                   kLeft + plot_w / 2, height - 10, xml_escape(c.x_label));
   s += fmt::format(
       "<text transform=\"translate(14 {:.1f}) rotate(-90)\" font-size=\"12\" text-anchor=\"middle\" "
       "fill=\"#323f4b\">{}</text>\n",
-      kTop + plot_h / 2, escape(c.y_label));
+      kTop + plot_h / 2, xml_escape(c.y_label));
 
   s += "<g>\n";
   for (const ChartSeries& series : c.series) {
@@ -131,7 +131,7 @@ std::string render_svg(const Chart& c, int width, int height) {
     s += fmt::format(
         "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\" stroke-width=\"3\"/>"
         "<text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"11\" fill=\"#323f4b\">{6}</text>\n",
-        legend_x + 6, y, legend_x + 20, entries[i].second, legend_x + 25, y + 4, escape(entries[i].first));
+        legend_x + 6, y, legend_x + 20, entries[i].second, legend_x + 25, y + 4, xml_escape(entries[i].first));
   }
   s += "</svg>\n";
   return s;

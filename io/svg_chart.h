@@ -46,6 +46,9 @@ struct Chart {
 // draws as it looks, without 100,000 vertices.
 std::string render_svg(const Chart& chart, int width = 520, int height = 340);
 
+// Text with & < > " written as entities, for SVG and HTML text and attribute values.
+std::string xml_escape(const std::string& text);
+
 // "1.5" for 1.5, "0.25" for 0.25: the shortest fixed notation for tick labels.
 std::string tick_label(double value);
 

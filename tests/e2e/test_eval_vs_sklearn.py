@@ -176,6 +176,8 @@ def test_curve_rows_equal_sklearn(evaluate, name):
         rows = list(csv.reader(f, delimiter="\t"))
     assert rows[0] == ["threshold", "tp", "fp", "tn", "fn", "precision", "recall", "f1", "fpr", "tpr"]
     table = np.array(rows[1:], dtype=np.float64)
+    # The thresholds are scores in their shortest float32 form: read them as float32, exactly.
+    table[:, 0] = np.array([r[0] for r in rows[1:]], dtype=np.float32)
     fpr, tpr, thresholds = metrics.roc_curve(e.positive, e.scores, drop_intermediate=False)
     # roc_curve starts at an extra threshold above every score; the rest are the distinct scores.
     assert np.array_equal(table[:, 0], thresholds[1:])
@@ -242,10 +244,9 @@ def _chromium():
 
 
 def render_in_chromium(html, out_png):
-    """Screenshot and serialized DOM of `html` in headless Chromium, offline and without scripts."""
+    """Screenshot and serialized DOM of `html` in headless Chromium (the page has no script to run)."""
     flags = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             "--blink-settings=scriptEnabled=false", "--window-size=1280,2000", "--user-data-dir=" +
-             str(out_png.parent / "chromium-profile")]
+             "--window-size=1280,2000", "--user-data-dir=" + str(out_png.parent / "chromium-profile")]
     shot = subprocess.run([*flags, f"--screenshot={out_png}", html.as_uri()], capture_output=True, text=True,
                           timeout=120)
     assert out_png.exists(), shot.stderr
