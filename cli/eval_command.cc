@@ -181,6 +181,9 @@ int run_eval(EvalOptions o) {
   }
 
   const bool binary = !graded || o.positive_min;
+  if (!o.curve.empty() && !binary)
+    throw CLI::ValidationError("--curve", "needs binary decisions: the labels are graded, say which count "
+                                          "as similar with --positive-min");
   const double positive_min = o.positive_min.value_or(1.0);
   const double threshold = o.threshold.value_or(0.5);
   const Metrics metrics = compute_metrics(scores, labels, threshold, positive_min);
@@ -233,11 +236,7 @@ int run_eval(EvalOptions o) {
   }
   io::RunReport report = session.report("eval", reader.display_name(), *counts);
   report.metrics = json;
-  if (!o.curve.empty()) {
-    if (!binary)
-      throw CLI::ValidationError("--curve", "needs binary decisions: the labels are graded, say --positive-min");
-    io::write_threshold_curve(o.curve, metrics.curve);
-  }
+  if (!o.curve.empty()) io::write_threshold_curve(o.curve, metrics.curve);
   if (!o.html.empty()) {
     io::HtmlPage page;
     page.title = "simscore eval: " + reader.display_name();

@@ -302,6 +302,11 @@ def test_graded_labels_without_positive_min_print_correlations(tmp_path, simscor
     assert "f1" not in m and m["graded"] is True
     html = html_path.read_text()
     assert html.count("<svg") == 1 and "label 4 to 5" in html and f"{m['spearman']:.6f}" in html
+    # A curve needs binary decisions: refused (usage) before anything is printed.
+    refused = run([simscore, "eval", path, "--model", default_model, "--shard", "0/64", "--curve",
+                   tmp_path / "c.tsv", "--quiet"])
+    assert refused.returncode == 2 and refused.stdout == "" and "--positive-min" in refused.stderr
+    assert not (tmp_path / "c.tsv").exists()
 
 
 def test_score_html_has_histogram_and_run_facts(tmp_path, simscore, default_model):
