@@ -66,6 +66,9 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
 
   std::vector<TextPair> pairs;
   std::vector<std::optional<float>> scores;
+  // The prompted texts of a window; reserved up front, since `pairs` holds views into them.
+  std::vector<std::string> prompted;
+  const bool prompting = !o.prompt_a.empty() || !o.prompt_b.empty();
   while (more || carried) {
     size_t count = carried, bytes = carried_bytes;
     carried = carried_bytes = 0;
@@ -77,13 +80,21 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     if (stop_requested()) throw Interrupted();
 
     pairs.clear();
+    prompted.clear();
+    if (prompting) prompted.reserve(2 * count);
     scores.assign(count, std::nullopt);
     std::vector<size_t> scored;
     for (size_t i = 0; i < count; ++i) {
       std::string problem = row_problem(rows[i]);
       if (problem.empty() && o.extra_check) problem = o.extra_check(rows[i]);
       if (problem.empty()) {
-        pairs.push_back({rows[i].text_a, rows[i].text_b});
+        if (prompting) {
+          prompted.push_back(o.prompt_a + rows[i].text_a);
+          prompted.push_back(o.prompt_b + rows[i].text_b);
+          pairs.push_back({prompted[prompted.size() - 2], prompted.back()});
+        } else {
+          pairs.push_back({rows[i].text_a, rows[i].text_b});
+        }
         scored.push_back(i);
         continue;
       }

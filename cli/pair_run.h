@@ -36,6 +36,7 @@ struct PairRunOptions {
   bool quiet = false;
   RowCheck extra_check;
   std::string model_name;  // for the warning when a window's text is mostly unknown tokens
+  std::string prompt_a, prompt_b;  // put before every first / second text before it is encoded
 };
 
 struct PairRunCounts {

@@ -12,6 +12,7 @@
 #include "cli/score_output.h"
 #include "cli/scoring_session.h"
 #include "core/errors.h"
+#include "io/html_report.h"
 #include "io/output_file.h"
 
 namespace simscore::cli {
@@ -22,15 +23,29 @@ struct ScoreOptions {
   ModelOptions model;
   RunOptions run;
   OutputOptions output;
+  std::string html;  // --html FILE
 };
 
 int run_score(const ScoreOptions& o) {
   check_outputs(o.input, o.output.path, o.run.report);
   ScoringSession session(o.model, o.run);
   io::PairReader reader = open_pairs(o.input, o.run.quiet);
-  const auto counts = write_scores(reader, session, o.input, o.output, o.run.quiet);
+  std::vector<double> scores;
+  const auto collect = [&](std::span<const io::PairRow>, std::span<const std::optional<float>> window) {
+    for (const auto& score : window)
+      if (score) scores.push_back(*score);
+  };
+  const auto counts = write_scores(reader, session, o.input, o.output, o.run.quiet,
+                                   o.html.empty() ? WindowSink() : WindowSink(collect));
   if (!counts) return kInterrupted;
-  session.publish(session.report("score", reader.display_name(), *counts));
+  const io::RunReport report = session.report("score", reader.display_name(), *counts);
+  if (!o.html.empty()) {
+    io::HtmlPage page;
+    page.title = "simscore score: " + reader.display_name();
+    page.groups = {{"all pairs", std::move(scores)}};
+    io::write_html(o.html, page, report);
+  }
+  session.publish(report);
   return kSuccess;
 }
 
@@ -93,6 +108,8 @@ Run add_score_command(CLI::App& app) {
   add_model_options(*command, options->model);
   add_run_options(*command, options->run);
   add_output_options(*command, options->output, "Write the scores here instead of stdout");
+  command->add_option("--html", options->html,
+                      "Also write a self-contained HTML page here: the score histogram and the run's facts");
   return [command, options] { return command->parsed() ? run_score(*options) : -1; };
 }
 

@@ -34,6 +34,7 @@ void add_run_options(CLI::App& command, RunOptions& o) {
                      "windows are sized to fit; refused up front if the model cannot fit)");
   command.add_flag("--longest-first", o.longest_first,
                    "Run each window's longest batch first, so a budget too large fails at once");
+  add_prompt_options(command, o.prompts);
 }
 
 ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptions& run_options)
@@ -60,6 +61,9 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
           storage == DType::f32 ? "; --precision fp16 halves the weights" : ""));
   }
   model_ = load_model(model_options);
+  prompts_ = resolve_prompts(run_options.prompts, model_.dir, model_.scoring.mode == ScoringMode::cross);
+  if (model_options.verbose)
+    fmt::print(stderr, "prompts      a \"{}\", b \"{}\" ({})\n", prompts_.a, prompts_.b, prompts_.source);
   threads_ = compute_threads();
   model_.scoring.longest_first = run_options.longest_first;
   model_.scoring.should_stop = stop_requested;
@@ -112,6 +116,8 @@ PairRunOptions ScoringSession::pair_run_options() const {
   o.quiet = run_options_.quiet;
   o.progress = isatty(STDERR_FILENO);
   o.model_name = model_.name;
+  o.prompt_a = prompts_.a;
+  o.prompt_b = prompts_.b;
   return o;
 }
 
@@ -130,6 +136,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.rows_failed_by_reason = counts.failed_by_reason;
   r.precision = std::string(dtype_name(model_.weights.storage));
   r.mode = model_.scoring.mode == ScoringMode::bi ? "bi" : "cross";
+  r.prompts = {prompts_.a, prompts_.b, prompts_.source};
   r.model = {model_.name,
              model_.dir.string(),
              model_.tensor_layout,

@@ -11,6 +11,7 @@
 
 #include "cli/model_options.h"
 #include "cli/pair_run.h"
+#include "cli/prompt_options.h"
 #include "core/encoder/bert_encoder.h"
 #include "io/run_report.h"
 
@@ -22,6 +23,7 @@ struct RunOptions {
   size_t window = 10000;
   std::string max_memory;   // e.g. "800M"; empty: no budget
   bool longest_first = false;
+  PromptOptions prompts;    // --prompt, --prompt-a, --prompt-b
 };
 
 void add_run_options(CLI::App& command, RunOptions& options);
@@ -35,6 +37,7 @@ class ScoringSession {
 
   PairScorer& scorer() { return *scorer_; }
   const io::LoadedModel& model() const { return model_; }
+  const Prompts& prompts() const { return prompts_; }
   // Window settings for run_pairs (window rows and bytes, progress, quiet).
   PairRunOptions pair_run_options() const;
 
@@ -49,6 +52,7 @@ class ScoringSession {
 
   RunOptions run_options_;
   io::LoadedModel model_;
+  Prompts prompts_;
   std::unique_ptr<BertEncoder> encoder_;
   std::unique_ptr<PairScorer> scorer_;
   std::optional<size_t> budget_;

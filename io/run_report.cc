@@ -17,6 +17,7 @@ nlohmann::json to_json(const RunReport& r) {
       {"rows_failed_by_reason", r.rows_failed_by_reason},
       {"precision", r.precision},
       {"mode", r.mode},
+      {"prompts", {{"a", r.prompts.a}, {"b", r.prompts.b}, {"source", r.prompts.source}}},
       {"model",
        {{"name", r.model.name},
         {"path", r.model.path},

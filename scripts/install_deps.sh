@@ -16,8 +16,10 @@ packages=(
 # (tests/e2e/test_spark.py) and GNU parallel (the one-liners of examples/parallel.sh, tested). QEMU's
 # user-mode emulator runs the portable binary on older CPUs (tests/build/portable_cpu_test.sh);
 # dpkg-dev's dpkg-shlibdeps reads the Debian package's dependencies off the binary (CPack).
+# Headless Chromium renders the HTML report (tests/e2e/test_eval_vs_sklearn.py), with DejaVu fonts
+# (the report's own font, so the screenshot does not depend on what else is installed).
 test_packages=(libgtest-dev clang libclang-rt-14-dev libomp-dev openjdk-17-jre-headless parallel
-  qemu-user dpkg-dev)
+  qemu-user dpkg-dev chromium fonts-dejavu-core)
 
 want=("${packages[@]}")
 [[ ${1:-} == --test ]] && want+=("${test_packages[@]}")

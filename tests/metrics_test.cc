@@ -2,6 +2,7 @@
 // and against small cases worked out by hand below.
 
 #include "core/metrics/metrics.h"
+#include "core/metrics/sentence_transformers_metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -257,6 +258,50 @@ TEST(MetricsByHand, SweepMatchesBruteForceOnTies) {
   EXPECT_DOUBLE_EQ(m.best_f1, best_f1);
   const std::vector<double> big(1'000'000, 0.0);
   EXPECT_EQ(compute_metrics(big, big, 0.5, 1).best_threshold, 0.0);
+}
+
+// Scores 0.9 .. 0.5 with positives at 0.9 and 0.7: the curve, AP, MCC and the best accuracy worked
+// out by hand, and sentence-transformers' midpoint thresholds.
+TEST(MetricsByHand, CurveAveragePrecisionMccAndEvaluatorMetrics) {
+  const std::vector<double> scores = {0.9f, 0.8f, 0.7f, 0.6f, 0.5f};
+  const std::vector<double> labels = {1, 0, 1, 0, 0};
+  const Metrics m = compute_metrics(scores, labels, 0.75, 1);
+  ASSERT_EQ(m.curve.size(), 5u);
+  EXPECT_EQ(m.curve[0].threshold, scores[0]);
+  EXPECT_EQ(m.curve[2].confusion.true_positive, 2);
+  EXPECT_EQ(m.curve[2].confusion.false_positive, 1);
+  EXPECT_EQ(m.curve[2].confusion.true_negative, 2);
+  EXPECT_EQ(m.curve[2].confusion.false_negative, 0);
+  // Recall rises by 1/2 at precision 1 and by 1/2 at precision 2/3.
+  ASSERT_TRUE(m.average_precision.has_value());
+  EXPECT_NEAR(*m.average_precision, 0.5 + 1.0 / 3, 1e-15);
+  // At 0.75: tp 1, fp 1, tn 2, fn 1, so (1*2 - 1*1) / sqrt(2*2*3*3).
+  EXPECT_NEAR(m.at_threshold.mcc, 1.0 / 6, 1e-15);
+  // Accuracy 4/5 at 0.9 and at 0.7: the higher one wins.
+  EXPECT_DOUBLE_EQ(m.best_accuracy, 0.8);
+  EXPECT_EQ(m.best_accuracy_threshold, scores[0]);
+
+  const std::unique_ptr<bool[]> positive(new bool[5]{true, false, true, false, false});
+  const auto st = binary_classification_evaluator_metrics(scores, std::span<const bool>(positive.get(), 5), m.curve);
+  EXPECT_DOUBLE_EQ(st.accuracy, 0.8);
+  EXPECT_EQ(st.accuracy_threshold, static_cast<double>((0.9f + 0.8f) / 2));
+  EXPECT_DOUBLE_EQ(st.f1, 0.8);
+  EXPECT_DOUBLE_EQ(st.precision, 2.0 / 3);
+  EXPECT_DOUBLE_EQ(st.recall, 1.0);
+  EXPECT_EQ(st.f1_threshold, static_cast<double>((0.7f + 0.6f) / 2));
+  EXPECT_NEAR(*st.ap, *m.average_precision, 0);
+  // At 0.65: tp 2, fp 1, tn 2, fn 0, so (2*2 - 1*0) / sqrt(3*2*3*2).
+  EXPECT_NEAR(st.mcc, 4.0 / 6, 1e-15);
+}
+
+TEST(MetricsByHand, NothingPositiveIsTheBestAccuracy) {
+  const std::vector<double> scores = {0.9f, 0.1f, 0.2f};
+  const std::vector<double> labels = {0, 0, 0};
+  const Metrics m = compute_metrics(scores, labels, 0.5, 1);
+  EXPECT_DOUBLE_EQ(m.best_accuracy, 1.0);
+  EXPECT_EQ(m.best_accuracy_threshold, static_cast<double>(std::nextafter(0.9f, 1.0f)));
+  EXPECT_FALSE(m.average_precision.has_value());
+  EXPECT_EQ(m.at_threshold.mcc, 0.0);  // sklearn: 0 when a class is absent
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <stdexcept>
@@ -52,18 +53,15 @@ std::vector<double> average_ranks(std::span<const double> values,
   return ranks;
 }
 
-struct BestF1 {
-  double threshold = 0, f1 = 0;
-};
-
 // Lowers the threshold one distinct score at a time (all equal scores switch together), so each
-// candidate's confusion matrix is the previous one plus one tie group: O(n) after the sort.
-BestF1 best_f1_threshold(std::span<const double> scores, std::span<const bool> positive,
-                         const std::vector<size_t>& order) {
+// point's confusion matrix is the previous one plus one tie group: O(n) after the sort.
+std::vector<CurvePoint> threshold_curve_sorted(std::span<const double> scores,
+                                               std::span<const bool> positive,
+                                               const std::vector<size_t>& order) {
   const auto total_positive =
       static_cast<int64_t>(std::count(positive.begin(), positive.end(), true));
-  BestF1 best;
-  bool found = false;
+  const auto total_negative = static_cast<int64_t>(positive.size()) - total_positive;
+  std::vector<CurvePoint> curve;
   int64_t tp = 0, fp = 0;
   for (size_t end = order.size(); end > 0;) {
     const double threshold = scores[order[end - 1]];
@@ -71,16 +69,39 @@ BestF1 best_f1_threshold(std::span<const double> scores, std::span<const bool> p
       --end;
       positive[order[end]] ? ++tp : ++fp;
     }
-    // 2tp / (2tp + fp + fn) with fn = P - tp; the denominator is at least 1 here. Equal F1 values
-    // are equal rationals of exact integers, so they compare equal in double as well, and the
-    // strict ">" keeps the highest threshold among them.
-    const double f1 = 2.0 * static_cast<double>(tp) / static_cast<double>(total_positive + tp + fp);
-    if (!found || f1 > best.f1) {
-      best = {threshold, f1};
-      found = true;
+    curve.push_back({threshold, {tp, fp, total_negative - fp, total_positive - tp}});
+  }
+  return curve;
+}
+
+// The threshold of the highest F1 and of the highest accuracy. Both are ratios of exact integers
+// (2tp / (2tp + fp + fn) and (tp + tn) / n), so equal values compare equal in double as well, and
+// the strict ">" keeps the highest threshold among them.
+void set_best_thresholds(const std::vector<CurvePoint>& curve, Metrics& m) {
+  m.best_f1 = 0;
+  m.best_threshold = 0;
+  m.best_accuracy = m.count ? static_cast<double>(m.negatives) / static_cast<double>(m.count) : 0;
+  m.best_accuracy_threshold =
+      curve.empty() ? 0
+                    : static_cast<double>(std::nextafter(static_cast<float>(curve.front().threshold),
+                                                         std::numeric_limits<float>::infinity()));
+  bool found_f1 = false;
+  for (const CurvePoint& p : curve) {
+    const ConfusionMatrix& c = p.confusion;
+    const double f1 = 2.0 * static_cast<double>(c.true_positive) /
+                      static_cast<double>(2 * c.true_positive + c.false_positive + c.false_negative);
+    if (!found_f1 || f1 > m.best_f1) {
+      m.best_f1 = f1;
+      m.best_threshold = p.threshold;
+      found_f1 = true;
+    }
+    const double accuracy = static_cast<double>(c.true_positive + c.true_negative) /
+                            static_cast<double>(m.count);
+    if (accuracy > m.best_accuracy) {
+      m.best_accuracy = accuracy;
+      m.best_accuracy_threshold = p.threshold;
     }
   }
-  return best;
 }
 
 // The Mann-Whitney count: each positive wins against every negative scored strictly below it and
@@ -157,17 +178,66 @@ ThresholdMetrics threshold_metrics(std::span<const double> scores, std::span<con
     else
       predicted ? ++c.false_positive : ++c.true_negative;
   }
-  // Each ratio is 0 when its denominator is (sklearn's zero_division=0).
+  m.accuracy = scores.empty() ? 0
+                              : static_cast<double>(c.true_positive + c.true_negative) /
+                                    static_cast<double>(scores.size());
+  const Rates r = rates(c);
+  m.precision = r.precision;
+  m.recall = r.recall;
+  m.f1 = r.f1;
+  m.mcc = matthews_corrcoef(c);
+  return m;
+}
+
+Rates rates(const ConfusionMatrix& c) {
   const auto ratio = [](int64_t numerator, int64_t denominator) {
-    if (denominator == 0) return 0.0;
-    return static_cast<double>(numerator) / static_cast<double>(denominator);
+    return denominator ? static_cast<double>(numerator) / static_cast<double>(denominator) : 0.0;
   };
   const int64_t tp = c.true_positive, fp = c.false_positive, fn = c.false_negative;
-  m.accuracy = ratio(tp + c.true_negative, static_cast<int64_t>(scores.size()));
-  m.precision = ratio(tp, tp + fp);
-  m.recall = ratio(tp, tp + fn);
-  m.f1 = ratio(2 * tp, 2 * tp + fp + fn);
-  return m;
+  return {ratio(tp, tp + fp), ratio(tp, tp + fn), ratio(2 * tp, 2 * tp + fp + fn),
+          ratio(fp, fp + c.true_negative)};
+}
+
+double matthews_corrcoef(const ConfusionMatrix& c) {
+  // sklearn's form: covariances from the matrix's row sums (true classes) and column sums
+  // (predictions), here for two classes, in double as numpy computes them.
+  const auto d = [](int64_t v) { return static_cast<double>(v); };
+  const double tp = d(c.true_positive), fp = d(c.false_positive), tn = d(c.true_negative),
+               fn = d(c.false_negative);
+  const double n = tp + fp + tn + fn;
+  const double true_negative_sum = tn + fp, true_positive_sum = fn + tp;
+  const double predicted_negative_sum = tn + fn, predicted_positive_sum = fp + tp;
+  const double cov_true_predicted = (tp + tn) * n - (true_negative_sum * predicted_negative_sum +
+                                                     true_positive_sum * predicted_positive_sum);
+  const double cov_predicted = n * n - (predicted_negative_sum * predicted_negative_sum +
+                                        predicted_positive_sum * predicted_positive_sum);
+  const double cov_true =
+      n * n - (true_negative_sum * true_negative_sum + true_positive_sum * true_positive_sum);
+  if (cov_predicted * cov_true == 0) return 0;
+  return cov_true_predicted / std::sqrt(cov_true * cov_predicted);
+}
+
+std::vector<CurvePoint> threshold_curve(std::span<const double> scores, std::span<const bool> positive) {
+  require_same_size(scores.size(), positive.size(), "threshold_curve");
+  require_finite(scores, "threshold_curve scores");
+  return threshold_curve_sorted(scores, positive, ascending_order(scores));
+}
+
+std::optional<double> average_precision(std::span<const CurvePoint> curve) {
+  if (curve.empty()) return std::nullopt;
+  const int64_t total_positive =
+      curve.back().confusion.true_positive + curve.back().confusion.false_negative;
+  if (total_positive == 0) return std::nullopt;
+  double sum = 0, previous_recall = 0;
+  for (const CurvePoint& p : curve) {
+    const ConfusionMatrix& c = p.confusion;
+    const double recall = static_cast<double>(c.true_positive) / static_cast<double>(total_positive);
+    const double precision = static_cast<double>(c.true_positive) /
+                             static_cast<double>(c.true_positive + c.false_positive);
+    sum += (recall - previous_recall) * precision;
+    previous_recall = recall;
+  }
+  return sum;
 }
 
 std::optional<double> roc_auc(std::span<const double> scores, std::span<const bool> positive) {
@@ -212,11 +282,11 @@ Metrics compute_metrics(std::span<const double> scores, std::span<const double> 
   const std::span<const bool> is_positive(positive.get(), n);
 
   m.at_threshold = threshold_metrics(scores, is_positive, threshold);
-  // One sort of the scores serves the best threshold, the AUC and the scores' Spearman ranks.
+  // One sort of the scores serves the curve, the AUC and the scores' Spearman ranks.
   const std::vector<size_t> order = ascending_order(scores);
-  const BestF1 best = best_f1_threshold(scores, is_positive, order);
-  m.best_threshold = best.threshold;
-  m.best_f1 = best.f1;
+  m.curve = threshold_curve_sorted(scores, is_positive, order);
+  set_best_thresholds(m.curve, m);
+  m.average_precision = average_precision(m.curve);
   m.roc_auc = roc_auc_sorted(scores, is_positive, order);
   m.pearson = pearson_unchecked(scores, labels);
   m.spearman = pearson_unchecked(average_ranks(scores, order),

@@ -205,7 +205,9 @@ def make_e5_lcqmc(shared, out, model_dir, pairs_wanted=E5_PAIRS):
     pairs = [("query: " + a, "query: " + b) for a, b in rows[:pairs_wanted]]
     texts = mm.distinct_texts(pairs)
     model = mm.SentenceTransformer(str(model_dir), device="cpu").eval()
-    emb = model.encode(texts, batch_size=64, convert_to_numpy=True).astype(np.float32)
+    # The texts carry the prefix already: prompt="" keeps the directory's default prompt (the same
+    # prefix) from being added a second time.
+    emb = model.encode(texts, batch_size=64, convert_to_numpy=True, prompt="").astype(np.float32)
     index = {t: i for i, t in enumerate(texts)}
     scores = [float(np.dot(emb[index[a]], emb[index[b]])) for a, b in pairs]
     expected = {"pairs": [list(p) for p in pairs], "texts": texts, "scores": scores,
