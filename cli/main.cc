@@ -114,8 +114,9 @@ int run_guarded(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   using namespace simscore::cli;
-  occupy_closed_standard_streams();
+  // Before the standard streams are occupied: a re-executed process must still see a closed stdin.
   ensure_library_settings(argv);
+  occupy_closed_standard_streams();
   keep_memory_flat();
   install_signal_handlers();
   return finish_stdout(run_guarded(argc, argv));
