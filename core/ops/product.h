@@ -74,12 +74,12 @@ class Product {
  public:
   virtual ~Product() = default;
   // x is [rows, inputs()] in input_dtype(); y as the spec says. Weights used as stored are widened
-  // into `scratch`, which holds scratch_floats() floats (may be null when that is 0).
+  // into `scratch`, which holds scratch_floats(rows) floats (may be null when that is 0).
   virtual void operator()(const void* x, int rows, void* y, float* scratch) const = 0;
   virtual int inputs() const = 0;
   virtual int outputs() const = 0;
   virtual DType input_dtype() const = 0;
-  virtual size_t scratch_floats() const = 0;  // 0 when the weights are prepacked
+  virtual size_t scratch_floats() const = 0;  // 0 when the weights are prepacked (and nothing grows with rows)
   // Scratch that grows with the rows of a call (int8: the quantized rows and their s32 sums); a
   // call with `rows` rows needs scratch_floats(rows) floats, 64-byte aligned.
   virtual size_t scratch_floats_per_row() const { return 0; }
