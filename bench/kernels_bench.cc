@@ -17,6 +17,7 @@
 #include "core/ops/activation.h"
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
+#include "core/ops/int8_linear.h"
 #include "core/ops/layer_norm.h"
 #include "core/ops/linear_block.h"
 
@@ -135,6 +136,69 @@ void MatmulOneDnnUnpacked(benchmark::State& state, DType storage) {
   set_flops(state, 2.0 * rows * out * in);
   state.SetLabel(pd.impl_info_str());
 }
+
+// The int8 product as the encoder would run it: quantize x per row, u8 x s8 -> s32 on oneDNN, then
+// the fp32 epilogue (dequantize, bias, optional GELU). fp16-stored weights, quantized once.
+void MatmulInt8(benchmark::State& state, Int8Source source, bool gelu) {
+  const int rows = static_cast<int>(state.range(0)), out = static_cast<int>(state.range(1)),
+            in = static_cast<int>(state.range(2));
+  const Layer l = make_layer(out, in, DType::f16);
+  BlockSpec spec;
+  spec.layer = &l.linear;
+  spec.outputs = out;
+  spec.inputs = in;
+  if (gelu) spec.activation = Activation::gelu_erf;
+  const Int8Linear product(spec, source);
+  const auto x = random_floats(static_cast<size_t>(rows) * in, 3);
+  std::vector<float> y(static_cast<size_t>(rows) * out);
+  std::vector<float> scratch(product.scratch_floats(static_cast<size_t>(rows)));
+  for (auto _ : state) {
+    product(x.data(), rows, y.data(), scratch.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_flops(state, 2.0 * rows * out * in);
+  state.SetLabel(product.kernel_name() + ", " + int8_kernel_isa());
+}
+
+// oneDNN's int8 matmul alone (u8 or s8 x s8 -> s32, weights in the layout it asks for): the kernel
+// rate the whole int8 product above is bounded by.
+void MatmulInt8KernelOnly(benchmark::State& state, dnnl::memory::data_type source) {
+  using dnnl::memory;
+  const int rows = static_cast<int>(state.range(0)), out = static_cast<int>(state.range(1)),
+            in = static_cast<int>(state.range(2));
+  const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+  const memory::desc src({rows, in}, source, memory::format_tag::ab);
+  const memory::desc dst({rows, out}, memory::data_type::s32, memory::format_tag::ab);
+  const dnnl::matmul::primitive_desc pd(
+      dnnl::matmul::desc(src, memory::desc({in, out}, memory::data_type::s8, memory::format_tag::any), dst), engine);
+  const dnnl::matmul product(pd);
+  std::vector<int8_t> x(static_cast<size_t>(rows) * in, 3);
+  std::vector<int32_t> y(static_cast<size_t>(rows) * out);
+  memory weights(pd.weights_desc(), engine), src_memory(src, engine, x.data()), dst_memory(dst, engine, y.data());
+  std::fill_n(static_cast<int8_t*>(weights.get_data_handle()), pd.weights_desc().get_size(), int8_t{5});
+  for (auto _ : state) {
+    product.execute(stream, {{DNNL_ARG_SRC, src_memory}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst_memory}});
+    stream.wait();
+  }
+  set_flops(state, 2.0 * rows * out * in);
+  state.SetLabel(pd.impl_info_str());
+}
+
+// bert-base's four products (QKV, attention output, FFN in, FFN out) at 512 and 2048 tokens.
+void BertBaseShapes(benchmark::internal::Benchmark* b) {
+  for (int rows : {512, 2048})
+    for (auto [out, in] : {std::pair{2304, 768}, {768, 768}, {3072, 768}, {768, 3072}}) b->Args({rows, out, in});
+  b->UseRealTime();
+}
+BENCHMARK_CAPTURE(MatmulInt8, u8_shifted, Int8Source::u8_shifted, false)->Apply(BertBaseShapes);
+BENCHMARK_CAPTURE(MatmulInt8, s8, Int8Source::s8, false)->Apply(BertBaseShapes);
+BENCHMARK_CAPTURE(MatmulInt8KernelOnly, u8, dnnl::memory::data_type::u8)->Apply(BertBaseShapes);
+BENCHMARK_CAPTURE(MatmulInt8KernelOnly, s8, dnnl::memory::data_type::s8)->Apply(BertBaseShapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_prepacked_bert, ComputePrecision::f32, WeightLayout::prepacked, false)->Apply(BertBaseShapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, f32_streamed_bert, ComputePrecision::f32, WeightLayout::streamed, false)->Apply(BertBaseShapes);
+BENCHMARK_CAPTURE(MatmulOneDnn, bf16_prepacked_bert, ComputePrecision::bf16, WeightLayout::prepacked, false)->Apply(BertBaseShapes);
+BENCHMARK_CAPTURE(MatmulInt8, u8_shifted_gelu, Int8Source::u8_shifted, true)->Args({512, 3072, 768})->UseRealTime();
 
 // The shapes of one layer of the workloads at 512 tokens (32 sequences of 16): fused QKV,
 // attention output, FFN in, FFN out; bert-base (H 768) and StructBERT-large (H 1024); MiniLM (384).

@@ -66,9 +66,10 @@ int run_inspect(const InspectOptions& o) {
   const GemmBackend backend = select_gemm_backend();
   // The arena a scorer reserves: room for the largest batch, and always for one longest sequence.
   const size_t arena_tokens = std::max(o.max_batch_tokens, max_length.tokens);
-  auto plan_for = [&](DType storage) {
-    return EncoderPlan(config, weight_shapes(config, storage, pooler, labels),
-                       ProductBackend::for_storage(backend, storage), threads);
+  auto plan_for = [&](const ModelOptions& as_run) {
+    const DType storage = storage_precision(as_run);
+    return EncoderPlan(config, weight_shapes(config, storage, pooler, labels), product_backend(as_run, backend),
+                       threads);
   };
 
   std::string architecture = layout.has_classifier ? "ForSequenceClassification" : "Model";
@@ -82,7 +83,7 @@ int run_inspect(const InspectOptions& o) {
   if (o.json) {
     ModelOptions as_run;
     as_run.precision = o.precision;
-    const EncoderPlan plan = plan_for(storage_precision(as_run));
+    const EncoderPlan plan = plan_for(as_run);
     const nlohmann::json out = {
         {"model", dir.string()},
         {"architecture", architecture},
@@ -95,6 +96,7 @@ int run_inspect(const InspectOptions& o) {
         {"parameters", plan.parameters()},
         {"max_length", max_length.tokens},
         {"precision", o.precision},
+        {"products", plan.precisions()},
         {"threads", threads},
         {"max_batch_tokens", o.max_batch_tokens},
         {"memory",
@@ -115,7 +117,9 @@ int run_inspect(const InspectOptions& o) {
   fmt::print("hidden         {} ({} heads of {}, FFN {})\n", config.hidden_size, config.num_heads,
              config.head_dim(), config.intermediate_size);
   fmt::print("vocabulary     {} tokens, {} positions\n", config.vocab_size, config.max_position_embeddings);
-  fmt::print("parameters     {} (used by the encoder{})\n", plan_for(DType::f32).parameters(),
+  ModelOptions fp32_run;
+  fp32_run.precision = "fp32";
+  fmt::print("parameters     {} (used by the encoder{})\n", plan_for(fp32_run).parameters(),
              cross ? fmt::format(" and the {}-label classifier", labels) : "");
   std::string on_disk;
   for (const auto& [dtype, count] : dtypes)
@@ -127,12 +131,17 @@ int run_inspect(const InspectOptions& o) {
   fmt::print("memory         per precision: weights as stored (+ prepacked copies) + activation arena "
              "for {} tokens per batch, {} threads\n",
              arena_tokens, threads);
-  for (const DType storage : {DType::f32, DType::f16, DType::bf16}) {
-    const EncoderPlan plan = plan_for(storage);
+  // int8 holds fp16 weights (read by the fp32 FFN output product) and the int8 copies.
+  for (const char* precision : {"fp32", "fp16", "bf16", "int8"}) {
+    ModelOptions as_run;
+    as_run.precision = precision;
+    const EncoderPlan plan = plan_for(as_run);
     const size_t weights = plan.weights_bytes(), packed = plan.packed_bytes();
     const size_t arena = plan.arena_bytes(arena_tokens, max_length.tokens);
-    fmt::print("  {:<12} {}{} + {} = {}\n", dtype_name(storage), mib(weights),
-               packed ? " + " + mib(packed) + " prepacked" : "", mib(arena), mib(weights + packed + arena));
+    const std::string products = plan.precisions();
+    fmt::print("  {:<12} {}{} + {} = {}{}\n", precision, mib(weights),
+               packed ? " + " + mib(packed) + " prepacked" : "", mib(arena), mib(weights + packed + arena),
+               products == "fp32" ? "" : " (products: " + products + ")");
   }
   return kSuccess;
 }
@@ -152,8 +161,8 @@ Run add_inspect_command(CLI::App& app) {
                       "Threads, for the memory estimate (default: all available CPUs)")
       ->check(CLI::Range(1, 1024));
   command->add_option("--precision", options->precision,
-                      "Weight storage whose plan --json prints: fp16 (default), fp32 or bf16")
-      ->check(CLI::IsMember({"fp16", "fp32", "bf16"}));
+                      "Precision whose plan --json prints: fp16 (default), fp32, bf16 or int8")
+      ->check(CLI::IsMember({"fp16", "fp32", "bf16", "int8"}));
   command->add_flag("--json", options->json,
                     "Print one JSON object: the model, its mode, and memory.weights_bytes, "
                     "prepacked_bytes and arena_bytes as `score --report` names them");

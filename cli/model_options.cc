@@ -20,9 +20,11 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
                      "Model directory, or ORG/NAME[@REVISION] from the HuggingFace or ModelScope cache "
                      "(default: $SIMSCORE_MODEL, else all-MiniLM-L6-v2 beside the executable)");
   command.add_option("--precision", o.precision,
-                     "Weight storage: fp16 (default; products in fp32), fp32, or bf16 (products on "
-                     "AMX / AVX512-BF16 with fp32 sums; fp32 products where the CPU has neither)")
-      ->check(CLI::IsMember({"fp16", "fp32", "bf16"}));
+                     "Weight storage: fp16 (default; products in fp32), fp32, bf16 (products on "
+                     "AMX / AVX512-BF16 with fp32 sums; fp32 products where the CPU has neither), or "
+                     "int8 (fp16 storage, products in int8 with per-row weight and per-token input "
+                     "scales; the FFN output product in fp32)")
+      ->check(CLI::IsMember({"fp16", "fp32", "bf16", "int8"}));
   command.add_option("--mode", o.mode,
                      "bi (cosine of pooled embeddings) or cross (classifier on the pair); default: "
                      "from the model directory")
@@ -85,6 +87,14 @@ DType storage_precision(const ModelOptions& o) {
   return o.precision == "fp32" ? DType::f32 : o.precision == "bf16" ? DType::bf16 : DType::f16;
 }
 
+Quantization quantization(const ModelOptions& o) {
+  return o.precision == "int8" ? Quantization::int8 : Quantization::none;
+}
+
+ProductBackend product_backend(const ModelOptions& o, GemmBackend kind) {
+  return ProductBackend::for_storage(kind, storage_precision(o), quantization(o));
+}
+
 GemmBackend select_gemm_backend() {
   // oneDNN, with fp16 and fp32 weights used as stored (widened a block of about 4 MiB at a time, so
   // they cost their storage size and no more) and bf16 weights prepacked for native bf16 products.
@@ -117,7 +127,10 @@ io::LoadedModel load_model(const ModelOptions& o) {
 
   io::ModelLoadOptions load;
   load.precision = storage_precision(o);
-  select_gemm_backend();
+  const GemmBackend backend = select_gemm_backend();
+  if (quantization(o) == Quantization::int8 && product_backend(o, backend).precision != ComputePrecision::int8)
+    fmt::print(stderr, "simscore: --precision int8 needs a oneDNN backend, not SIMSCORE_GEMM=openblas; "
+               "weights stay fp16 and products run in fp32\n");
   if (load.precision == DType::bf16 && compute_precision_for(DType::bf16) != ComputePrecision::bf16)
     print_error("simscore: --precision bf16: no native bf16 products here ({}); weights stay "
                "bf16 and products run in fp32\n", bf16_support().description);

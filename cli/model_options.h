@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/ops/gemm.h"
+#include "core/ops/product.h"
 #include "io/model_dir.h"
 #include "io/model_locator.h"
 
@@ -30,8 +31,13 @@ void add_model_options(CLI::App& command, ModelOptions& options);
 io::LocatedModel locate_model_dir(const std::string& flag);
 std::filesystem::path resolve_model_dir(const std::string& flag);
 
-// --precision as the storage type of weight matrices.
+// --precision as the storage type of weight matrices (int8 quantizes from fp16 storage).
 DType storage_precision(const ModelOptions& options);
+// --precision int8: the products quantize their weights; otherwise none.
+Quantization quantization(const ModelOptions& options);
+// What runs the products of a run with these options on `kind`: the one place --precision becomes a
+// ProductBackend (int8 products for --precision int8 on oneDNN backends).
+ProductBackend product_backend(const ModelOptions& options, GemmBackend kind);
 
 // Chooses the matrix-product backend: oneDNN unless SIMSCORE_GEMM says otherwise.
 GemmBackend select_gemm_backend();

@@ -49,14 +49,15 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
     const EncoderConfig config = io::read_encoder_config(dir / "config.json");
     const DType storage = storage_precision(model_options);
     const EncoderPlan plan(config, weight_shapes(config, storage, false, 0),
-                           ProductBackend::for_storage(select_gemm_backend(), storage), 1);
+                           product_backend(model_options, select_gemm_backend()), 1);
     const size_t weights = weight_bytes(plan);
     const size_t baseline = io::resident_bytes();
     if (weights + baseline + kUnplannedBytes > *budget_)
       throw ResourceError(fmt::format(
           "--max-memory {} ({:.0f} MiB) cannot hold this model: its weights alone need {:.0f} MiB "
           "in {}, plus {:.0f} MiB for the program itself{}",
-          run_options.max_memory, *budget_ / kMiB, weights / kMiB, dtype_name(storage),
+          run_options.max_memory, *budget_ / kMiB, weights / kMiB,
+          plan.backend().precision == ComputePrecision::int8 ? "int8" : dtype_name(storage),
           (baseline + kUnplannedBytes) / kMiB,
           storage == DType::f32 ? "; --precision fp16 halves the weights" : ""));
   }
@@ -69,8 +70,7 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
   model_.scoring.should_stop = stop_requested;
   encoder_ = std::make_unique<BertEncoder>(
       model_.config, model_.weights,
-      EncoderPlan(model_.config, model_.weights,
-                  ProductBackend::for_storage(gemm_backend(), model_.weights.storage), threads_));
+      EncoderPlan(model_.config, model_.weights, product_backend(model_options, gemm_backend()), threads_));
   scorer_ = std::make_unique<PairScorer>(*model_.tokenizer, *encoder_, model_.scoring);
   if (budget_) apply_memory_budget(*budget_);
   scoring_start_ = std::chrono::steady_clock::now();
@@ -134,7 +134,9 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.rows = counts.rows;
   r.rows_failed = counts.failed;
   r.rows_failed_by_reason = counts.failed_by_reason;
-  r.precision = std::string(dtype_name(model_.weights.storage));
+  // The precision asked for as the products run it: int8 (from fp16 storage), or the storage.
+  r.precision = encoder_->precision() == ComputePrecision::int8 ? "int8"
+                                                                 : std::string(dtype_name(model_.weights.storage));
   r.mode = model_.scoring.mode == ScoringMode::bi ? "bi" : "cross";
   r.prompts = {prompts_.a, prompts_.b, prompts_.source};
   r.model = {model_.name,

@@ -73,50 +73,70 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
   const Shape shape = GetParam();
   const EncoderConfig config = config_of(shape.hidden, shape.ffn, shape.layers);
   for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas})
-    for (DType storage : {DType::f32, DType::f16, DType::bf16}) {
-      SCOPED_TRACE(::testing::Message() << "backend " << static_cast<int>(kind) << ", " << dtype_name(storage));
-      const EncoderWeights weights = random_weights(config, storage, 2);
-      const ProductBackend backend = ProductBackend::for_storage(kind, storage);
-      const EncoderPlan plan(config, weights, backend, 2);
-      ASSERT_EQ(plan.layers().size(), static_cast<size_t>(config.num_layers));
+    for (DType storage : {DType::f32, DType::f16, DType::bf16})
+      for (Quantization quantization : {Quantization::none, Quantization::int8}) {
+        if (kind == GemmBackend::openblas && quantization == Quantization::int8) continue;  // no int8 products
+        SCOPED_TRACE(::testing::Message() << "backend " << static_cast<int>(kind) << ", " << dtype_name(storage)
+                                          << (quantization == Quantization::int8 ? ", int8" : ""));
+        const EncoderWeights weights = random_weights(config, storage, 2);
+        const ProductBackend backend = ProductBackend::for_storage(kind, storage, quantization);
+        const EncoderPlan plan(config, weights, backend, 2);
+        ASSERT_EQ(plan.layers().size(), static_cast<size_t>(config.num_layers));
 
-      // Each planned product, built from the loaded weights, allocates what the plan says.
-      const LayerPlan& layer = plan.layers()[0];
-      std::vector<const PlannedProduct*> planned;
-      for (const auto* products : {&layer.query, &layer.key, &layer.value, &layer.attention_output})
-        for (const PlannedProduct& p : *products) planned.push_back(&p);
-      for (const auto& [in, out] : layer.feed_forward) planned.push_back(&in), planned.push_back(&out);
-      size_t layer_packed = 0, largest_scratch = 0;
-      for (const PlannedProduct* p : planned) {
-        BlockSpec spec = p->spec;
-        spec.layer = &layer_matrix(weights.layers[0], p->matrix);
-        const auto built = make_product(spec, backend);
-        EXPECT_EQ(built->bytes(), p->cost.packed_bytes);
-        EXPECT_EQ(built->scratch_floats(), p->cost.scratch_floats);
-        layer_packed += built->bytes();
-        largest_scratch = std::max(largest_scratch, built->scratch_floats());
+        // Each planned product, built from the loaded weights, allocates what the plan says.
+        const LayerPlan& layer = plan.layers()[0];
+        std::vector<const PlannedProduct*> planned;
+        for (const auto* products : {&layer.query, &layer.key, &layer.value, &layer.attention_output})
+          for (const PlannedProduct& p : *products) planned.push_back(&p);
+        for (const auto& [in, out] : layer.feed_forward) planned.push_back(&in), planned.push_back(&out);
+        constexpr size_t kRows = 37;  // int8 scratch grows with the rows of a call
+        size_t layer_packed = 0, largest_scratch = 0, largest_scratch_for_rows = 0;
+        for (const PlannedProduct* p : planned) {
+          BlockSpec spec = p->spec;
+          spec.layer = &layer_matrix(weights.layers[0], p->matrix);
+          const auto built = make_product(spec, p->backend);
+          EXPECT_EQ(built->bytes(), p->cost.packed_bytes);
+          EXPECT_EQ(built->scratch_floats(), p->cost.scratch_floats);
+          EXPECT_EQ(built->scratch_floats_per_row(), p->cost.scratch_floats_per_row);
+          // int8 plans keep the FFN output in fp32 (README "int8"); every other product runs as the plan's backend.
+          const bool ffn_output = p->matrix == LayerMatrix::output;
+          EXPECT_EQ(p->backend.precision, quantization == Quantization::int8
+                                              ? (ffn_output ? ComputePrecision::f32 : ComputePrecision::int8)
+                                              : backend.precision);
+          EXPECT_EQ(built->scratch_floats_per_row() > 0, p->backend.precision == ComputePrecision::int8);
+          layer_packed += built->bytes();
+          largest_scratch = std::max(largest_scratch, built->scratch_floats());
+          largest_scratch_for_rows = std::max(largest_scratch_for_rows, built->scratch_floats(kRows));
+        }
+        EXPECT_EQ(plan.packed_bytes(), layer_packed * static_cast<size_t>(config.num_layers));
+        // The heads widen into the same scratch through `linear`.
+        largest_scratch = std::max({largest_scratch, linear_scratch_floats(*weights.pooler),
+                                    linear_scratch_floats(*weights.classifier)});
+        EXPECT_EQ(plan.scratch_floats(), largest_scratch);
+        largest_scratch_for_rows = std::max({largest_scratch_for_rows, linear_scratch_floats(*weights.pooler),
+                                             linear_scratch_floats(*weights.classifier)});
+        EXPECT_EQ(plan.scratch_floats(kRows), largest_scratch_for_rows);
+        EXPECT_EQ(plan.activations(kRows, 16).total - plan.activations(kRows, 16).weight_scratch,
+                  (largest_scratch_for_rows + 15) / 16 * 16);
+        if (quantization == Quantization::int8) {
+          EXPECT_EQ(plan.precisions(), "int8 (Q, K, V, attention output, FFN in), fp32 (FFN output)");
+        }
+        const bool copies = backend.layout == WeightLayout::prepacked && kind != GemmBackend::openblas;
+        EXPECT_EQ(plan.packed_bytes() > 0, copies);
+
+        // The encoder built from the plan holds exactly the plan's copies.
+        const BertEncoder encoder(config, weights, plan);
+        EXPECT_EQ(encoder.packed_bytes(), plan.packed_bytes());
+
+        // Shapes alone (inspect, --max-memory) give the same plan as loaded weights.
+        const EncoderPlan from_shapes(config, weight_shapes(config, storage, true, 2), backend, 2);
+        EXPECT_EQ(from_shapes.weights_bytes(), plan.weights_bytes());
+        EXPECT_EQ(from_shapes.parameters(), plan.parameters());
+        EXPECT_EQ(from_shapes.packed_bytes(), plan.packed_bytes());
+        EXPECT_EQ(from_shapes.scratch_floats(), plan.scratch_floats());
+        EXPECT_EQ(from_shapes.arena_bytes(2048, 64), plan.arena_bytes(2048, 64));
+        EXPECT_EQ(plan.weights_bytes(), weights.bytes());
       }
-      EXPECT_EQ(plan.packed_bytes(), layer_packed * static_cast<size_t>(config.num_layers));
-      // The heads widen into the same scratch through `linear`.
-      largest_scratch = std::max({largest_scratch, linear_scratch_floats(*weights.pooler),
-                                  linear_scratch_floats(*weights.classifier)});
-      EXPECT_EQ(plan.scratch_floats(), largest_scratch);
-      const bool copies = backend.layout == WeightLayout::prepacked && kind != GemmBackend::openblas;
-      EXPECT_EQ(plan.packed_bytes() > 0, copies);
-
-      // The encoder built from the plan holds exactly the plan's copies.
-      const BertEncoder encoder(config, weights, plan);
-      EXPECT_EQ(encoder.packed_bytes(), plan.packed_bytes());
-
-      // Shapes alone (inspect, --max-memory) give the same plan as loaded weights.
-      const EncoderPlan from_shapes(config, weight_shapes(config, storage, true, 2), backend, 2);
-      EXPECT_EQ(from_shapes.weights_bytes(), plan.weights_bytes());
-      EXPECT_EQ(from_shapes.parameters(), plan.parameters());
-      EXPECT_EQ(from_shapes.packed_bytes(), plan.packed_bytes());
-      EXPECT_EQ(from_shapes.scratch_floats(), plan.scratch_floats());
-      EXPECT_EQ(from_shapes.arena_bytes(2048, 64), plan.arena_bytes(2048, 64));
-      EXPECT_EQ(plan.weights_bytes(), weights.bytes());
-    }
 }
 
 // These plans build the largest products; a forward pass on the tiny shape checks the arena.
@@ -125,20 +145,22 @@ INSTANTIATE_TEST_SUITE_P(Shapes, EncoderPlanTest,
 
 TEST(EncoderPlan, ABatchUsesThePlannedArena) {
   const EncoderConfig config = config_of(64, 256, 2);
-  for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas}) {
-    const EncoderWeights weights = random_weights(config, DType::f16, 0);
-    const EncoderPlan plan(config, weights, ProductBackend::for_storage(kind, DType::f16), compute_threads());
-    const BertEncoder encoder(config, weights, plan);
-    TokenBatch batch;
-    batch.add({{1, 5, 7, 9, 2}, {0, 0, 0, 1, 1}});
-    batch.add({{1, 3, 2}, {0, 0, 0}});
-    Workspace workspace;
-    workspace.reserve(plan.activations(16, 8));
-    EXPECT_EQ(workspace.bytes(), plan.arena_bytes(16, 8));
-    encoder.forward(batch, workspace);
-    EXPECT_EQ(workspace.peak_bytes(), plan.arena_bytes(batch.tokens(), 5));
-    EXPECT_EQ(workspace.bytes(), plan.arena_bytes(16, 8));  // no regrowth: the plan was enough
-  }
+  for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas})
+    for (Quantization quantization : {Quantization::none, Quantization::int8}) {
+      const EncoderWeights weights = random_weights(config, DType::f16, 0);
+      const EncoderPlan plan(config, weights, ProductBackend::for_storage(kind, DType::f16, quantization),
+                             compute_threads());
+      const BertEncoder encoder(config, weights, plan);
+      TokenBatch batch;
+      batch.add({{1, 5, 7, 9, 2}, {0, 0, 0, 1, 1}});
+      batch.add({{1, 3, 2}, {0, 0, 0}});
+      Workspace workspace;
+      workspace.reserve(plan.activations(16, 8));
+      EXPECT_EQ(workspace.bytes(), plan.arena_bytes(16, 8));
+      encoder.forward(batch, workspace);
+      EXPECT_EQ(workspace.peak_bytes(), plan.arena_bytes(batch.tokens(), 5));
+      EXPECT_EQ(workspace.bytes(), plan.arena_bytes(16, 8));  // no regrowth: the plan was enough
+    }
 }
 
 TEST(EncoderPlan, BackendFollowsStorageAndKind) {
@@ -151,6 +173,14 @@ TEST(EncoderPlan, BackendFollowsStorageAndKind) {
   const ProductBackend bf16 = ProductBackend::for_storage(GemmBackend::onednn, DType::bf16);
   EXPECT_EQ(bf16.precision, bf16_support().available ? ComputePrecision::bf16 : ComputePrecision::f32);
   EXPECT_EQ(bf16.layout, bf16_support().available ? WeightLayout::prepacked : WeightLayout::streamed);
+  // int8 products on oneDNN (each holds its quantized copy); none on OpenBLAS.
+  for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked}) {
+    const ProductBackend int8 = ProductBackend::for_storage(kind, DType::f16, Quantization::int8);
+    EXPECT_EQ(int8.precision, ComputePrecision::int8);
+    EXPECT_EQ(int8.layout, WeightLayout::prepacked);
+    EXPECT_EQ(ffn_output_backend(int8), ProductBackend::for_storage(kind, DType::f16));
+  }
+  EXPECT_EQ(ProductBackend::for_storage(GemmBackend::openblas, DType::f16, Quantization::int8), blas);
 }
 
 TEST(EncoderPlan, FlopsCountEveryDenseProduct) {

@@ -7,6 +7,7 @@
 #include "core/encoder/attention.h"
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
+#include "core/ops/int8_linear.h"
 #include "core/ops/layer_norm.h"
 
 namespace simscore {
@@ -40,18 +41,37 @@ void for_each_ffn_slice(int tokens, Run&& run) {
   for (int first = 0; first < tokens; first += slice) run(first, std::min(slice, tokens - first));
 }
 
-std::unique_ptr<Product> build(const PlannedProduct& planned, const EncoderLayerWeights& layer,
-                               const ProductBackend& backend) {
+// Each product runs on the backend its plan entry names (int8 plans keep the FFN output in fp32).
+std::unique_ptr<Product> build(const PlannedProduct& planned, const EncoderLayerWeights& layer) {
   BlockSpec spec = planned.spec;
   spec.layer = &layer_matrix(layer, planned.matrix);
-  return make_product(spec, backend);
+  return make_product(spec, planned.backend);
 }
 
 std::vector<std::unique_ptr<Product>> build(const std::vector<PlannedProduct>& planned,
-                                            const EncoderLayerWeights& layer, const ProductBackend& backend) {
+                                            const EncoderLayerWeights& layer) {
   std::vector<std::unique_ptr<Product>> products;
-  for (const PlannedProduct& p : planned) products.push_back(build(p, layer, backend));
+  for (const PlannedProduct& p : planned) products.push_back(build(p, layer));
   return products;
+}
+
+// How the weights of an fp32 oneDNN product are held.
+std::string weights_held(WeightLayout layout, DType storage) {
+  return layout == WeightLayout::prepacked
+             ? std::string("weights prepacked")
+             : "weights as stored, widened from " + std::string(dtype_name(storage)) + " a block at a time";
+}
+
+std::string int8_description(const EncoderPlan& plan, const std::string& int8_kernel,
+                             const std::string& ffn_output_kernel) {
+  std::string d = onednn_matmul_name(int8_kernel) + " (u8 x s8 -> s32): int8 weights, one scale per output row (" +
+                  int8_kernel_isa() + "), int8 inputs, one scale per token; fp32 dequantization, bias, GELU, " +
+                  "running sums; attention, softmax, LayerNorm and pooling in fp32; products: " + plan.precisions();
+  const ProductBackend out = ffn_output_backend(plan.backend());
+  if (out.precision != ComputePrecision::int8)
+    d += "; the FFN output product (its input is the GELU output) in fp32: " + onednn_matmul_name(ffn_output_kernel) +
+         ", " + weights_held(out.layout, plan.storage());
+  return d;
 }
 
 }  // namespace
@@ -69,12 +89,11 @@ BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weig
     const LayerPlan& planned = plan_.layers().at(i);
     const EncoderLayerWeights& l = weights.layers[i];
     LayerProducts& layer = layers_.emplace_back();
-    layer.query = build(planned.query, l, backend);
-    layer.key = build(planned.key, l, backend);
-    layer.value = build(planned.value, l, backend);
-    layer.attention_output = build(planned.attention_output, l, backend);
-    for (const auto& [in, out] : planned.feed_forward)
-      layer.feed_forward.emplace_back(build(in, l, backend), build(out, l, backend));
+    layer.query = build(planned.query, l);
+    layer.key = build(planned.key, l);
+    layer.value = build(planned.value, l);
+    layer.attention_output = build(planned.attention_output, l);
+    for (const auto& [in, out] : planned.feed_forward) layer.feed_forward.emplace_back(build(in, l), build(out, l));
   }
   if (backend.kind == GemmBackend::openblas) {
     kernel_description_ = openblas_kernel_name() + ", fp32";
@@ -85,12 +104,14 @@ BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weig
   }
   const bool bf16 = backend.precision == ComputePrecision::bf16;
   const std::string kernel = layers_.empty() ? std::string("-") : layers_[0].feed_forward[0].first->kernel_name();
-  kernel_description_ =
-      onednn_matmul_name(kernel) + ", " + (bf16 ? "bf16 inputs and weights, fp32 accumulation" : "fp32") +
-      (backend.layout == WeightLayout::prepacked
-           ? ", weights prepacked"
-           : ", weights as stored, widened from " + std::string(dtype_name(weights.storage)) +
-                 " a block at a time");
+  if (backend.precision == ComputePrecision::int8) {
+    kernel_description_ = int8_description(
+        plan_, kernel, layers_.empty() ? std::string("-") : layers_[0].feed_forward[0].second->kernel_name());
+    return;
+  }
+  kernel_description_ = onednn_matmul_name(kernel) + ", " +
+                        (bf16 ? "bf16 inputs and weights, fp32 accumulation" : "fp32") + ", " +
+                        weights_held(backend.layout, weights.storage);
   if (weights.storage == DType::bf16 && !bf16)
     kernel_description_ += " (bf16 weights widened to fp32: no native bf16 products here, " +
                            bf16_support().description + ")";

@@ -1,6 +1,7 @@
 #include "core/encoder/encoder_plan.h"
 
 #include <algorithm>
+#include <string>
 
 #include "core/ops/gemm.h"
 
@@ -9,7 +10,7 @@ namespace {
 
 PlannedProduct planned(LayerMatrix matrix, const BlockSpec& spec, DType storage,
                        const ProductBackend& backend) {
-  return {matrix, spec, plan_product(spec, storage, backend)};
+  return {matrix, spec, backend, plan_product(spec, storage, backend)};
 }
 
 // Blocks of output features of a whole [out, in] matrix: one when prepacked (or on OpenBLAS),
@@ -48,20 +49,58 @@ LayerPlan plan_layer(const EncoderConfig& config, DType storage, const ProductBa
   layer.key = matrix_blocks(LayerMatrix::key, h, h, 0, storage, backend);
   layer.value = matrix_blocks(LayerMatrix::value, h, h, 0, storage, backend);
   layer.attention_output = matrix_blocks(LayerMatrix::attention_output, h, h, 0, storage, backend);
+  const ProductBackend ffn_output = ffn_output_backend(backend);
   const int ffn_block = ActivationLayout::ffn_block_columns(config);
   for (int first = 0; first < ffn; first += ffn_block) {
     const int n = std::min(ffn_block, ffn - first);
     const BlockSpec in{.first_out = first, .outputs = n, .first_in = 0, .inputs = h,
-                       .activation = config.activation, .output = backend.activation_dtype()};
+                       .activation = config.activation, .output = ffn_output.activation_dtype()};
     const BlockSpec out{.first_out = 0, .outputs = h, .first_in = first, .inputs = n, .bias = first == 0,
                         .accumulate = first > 0, .activation = std::nullopt};
     layer.feed_forward.emplace_back(planned(LayerMatrix::intermediate, in, storage, backend),
-                                    planned(LayerMatrix::output, out, storage, backend));
+                                    planned(LayerMatrix::output, out, storage, ffn_output));
   }
   return layer;
 }
 
+template <typename F>
+void for_each_product(const LayerPlan& layer, F&& f) {
+  for (const auto* products : {&layer.query, &layer.key, &layer.value, &layer.attention_output})
+    for (const PlannedProduct& p : *products) f(p);
+  for (const auto& [in, out] : layer.feed_forward) f(in), f(out);
+}
+
+const char* precision_name(ComputePrecision p) {
+  switch (p) {
+    case ComputePrecision::f32: return "fp32";
+    case ComputePrecision::bf16: return "bf16";
+    case ComputePrecision::int8: return "int8";
+  }
+  return "?";
+}
+
+const char* matrix_name(LayerMatrix m) {
+  switch (m) {
+    case LayerMatrix::query: return "Q";
+    case LayerMatrix::key: return "K";
+    case LayerMatrix::value: return "V";
+    case LayerMatrix::attention_output: return "attention output";
+    case LayerMatrix::intermediate: return "FFN in";
+    case LayerMatrix::output: return "FFN output";
+  }
+  return "?";
+}
+
 }  // namespace
+
+ProductBackend ffn_output_backend(const ProductBackend& backend) {
+  if (backend.precision != ComputePrecision::int8) return backend;
+  // fp32 (the FFN input product, int8, writes fp32), weights held as an fp32 run holds them.
+  ProductBackend out = backend;
+  out.precision = ComputePrecision::f32;
+  out.layout = backend.kind == GemmBackend::onednn_prepacked ? WeightLayout::prepacked : WeightLayout::streamed;
+  return out;
+}
 
 const Linear& layer_matrix(const EncoderLayerWeights& layer, LayerMatrix matrix) {
   switch (matrix) {
@@ -84,17 +123,48 @@ EncoderPlan::EncoderPlan(const EncoderConfig& config, const EncoderWeights& weig
   const LayerPlan layer = plan_layer(config, storage_, backend);
   layers_.assign(static_cast<size_t>(config.num_layers), layer);
   size_t layer_packed = 0;
-  auto count = [&](const PlannedProduct& p) {
+  for_each_product(layer, [&](const PlannedProduct& p) {
     layer_packed += p.cost.packed_bytes;
     scratch_floats_ = std::max(scratch_floats_, p.cost.scratch_floats);
-  };
-  for (const auto* products : {&layer.query, &layer.key, &layer.value, &layer.attention_output})
-    for (const PlannedProduct& p : *products) count(p);
-  for (const auto& [in, out] : layer.feed_forward) count(in), count(out);
+  });
   packed_bytes_ = layer_packed * layers_.size();
   // The scoring heads run through `linear`, widening their weights into the same scratch.
-  if (weights.pooler) scratch_floats_ = std::max(scratch_floats_, linear_scratch_floats(*weights.pooler));
-  if (weights.classifier) scratch_floats_ = std::max(scratch_floats_, linear_scratch_floats(*weights.classifier));
+  if (weights.pooler) head_scratch_floats_ = std::max(head_scratch_floats_, linear_scratch_floats(*weights.pooler));
+  if (weights.classifier)
+    head_scratch_floats_ = std::max(head_scratch_floats_, linear_scratch_floats(*weights.classifier));
+  scratch_floats_ = std::max(scratch_floats_, head_scratch_floats_);
+}
+
+size_t EncoderPlan::scratch_floats(size_t rows) const {
+  // Every product of a layer runs on all of a batch's rows (the OpenBLAS FFN's token slices have
+  // no per-row scratch).
+  size_t floats = head_scratch_floats_;
+  if (!layers_.empty())
+    for_each_product(layers_[0], [&](const PlannedProduct& p) {
+      floats = std::max(floats, p.cost.scratch_floats_for(rows));
+    });
+  return floats;
+}
+
+std::string EncoderPlan::precisions() const {
+  if (layers_.empty()) return precision_name(backend_.precision);
+  // Matrices in the order they run, grouped by precision in order of first appearance.
+  std::vector<std::pair<ComputePrecision, std::vector<LayerMatrix>>> groups;
+  for_each_product(layers_[0], [&](const PlannedProduct& p) {
+    auto group = std::find_if(groups.begin(), groups.end(),
+                              [&](const auto& g) { return g.first == p.backend.precision; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {p.backend.precision, {}});
+    if (std::find(group->second.begin(), group->second.end(), p.matrix) == group->second.end())
+      group->second.push_back(p.matrix);
+  });
+  if (groups.size() == 1) return precision_name(groups[0].first);
+  std::string out;
+  for (const auto& [precision, matrices] : groups) {
+    out += (out.empty() ? "" : ", ") + std::string(precision_name(precision)) + " (";
+    for (size_t i = 0; i < matrices.size(); ++i) out += (i ? ", " : "") + std::string(matrix_name(matrices[i]));
+    out += ")";
+  }
+  return out;
 }
 
 ActivationLayout EncoderPlan::activations(size_t tokens, size_t max_length) const {
@@ -124,7 +194,7 @@ ActivationLayout EncoderPlan::activations(size_t tokens, size_t max_length, int 
   l.intermediate = take(bf16 ? halves(intermediate) : intermediate);
   l.bf16_input = take(bf16 ? halves(tokens * h) : 0);
   l.scores = take(static_cast<size_t>(threads) * ActivationLayout::scores_stride(max_length));
-  l.weight_scratch = take(scratch_floats_);
+  l.weight_scratch = take(scratch_floats(tokens));
   l.total = at;
   return l;
 }

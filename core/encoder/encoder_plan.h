@@ -6,6 +6,7 @@
 // where no weights are loaded (weight_shapes), so the numbers they print cannot disagree.
 
 #include <cstddef>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -22,9 +23,15 @@ const Linear& layer_matrix(const EncoderLayerWeights& layer, LayerMatrix matrix)
 
 struct PlannedProduct {
   LayerMatrix matrix;
-  BlockSpec spec;    // spec.layer is null; the encoder binds it to the layer's matrix
-  ProductCost cost;  // what the built product allocates
+  BlockSpec spec;          // spec.layer is null; the encoder binds it to the layer's matrix
+  ProductBackend backend;  // what runs this product: the plan's, or where it differs (int8's FFN output) its own
+  ProductCost cost;        // what the built product allocates
 };
+
+// The backend of the feed-forward block's second product (FFN output) in a plan for `backend`: the
+// same, except with int8, where it runs in fp32 (its input, the GELU output, is the most
+// outlier-heavy activation of a layer; README "int8" has the measurement behind the choice).
+ProductBackend ffn_output_backend(const ProductBackend& backend);
 
 // One layer's products. The feed-forward block runs as (in, out) pairs: on oneDNN, slices of
 // ActivationLayout::ffn_block_columns columns, each pair's out summed onto the previous ones; on
@@ -51,8 +58,13 @@ class EncoderPlan {
   size_t parameters() const { return parameters_; }
   // Bytes of the prepacked weight copies every product makes (0 when all are used as stored).
   size_t packed_bytes() const { return packed_bytes_; }
-  // Floats of scratch the largest product (or scoring head) widens its weights into.
+  // Floats of scratch the largest product (or scoring head) widens its weights into, and what a
+  // call with `rows` rows needs (int8 products' scratch grows with the rows).
   size_t scratch_floats() const { return scratch_floats_; }
+  size_t scratch_floats(size_t rows) const;
+  // Which products of a layer run in which precision, e.g. "int8 (Q, K, V, attention output, FFN
+  // in), fp32 (FFN output)"; one precision alone when all agree.
+  std::string precisions() const;
 
   // The arena of a batch of `tokens` packed tokens whose longest sequence is `max_length`, on the
   // plan's threads (or `threads`).
@@ -71,7 +83,7 @@ class EncoderPlan {
   DType storage_ = DType::f16;
   int threads_ = 1;
   std::vector<LayerPlan> layers_;
-  size_t weights_bytes_ = 0, parameters_ = 0, packed_bytes_ = 0, scratch_floats_ = 0;
+  size_t weights_bytes_ = 0, parameters_ = 0, packed_bytes_ = 0, scratch_floats_ = 0, head_scratch_floats_ = 0;
 };
 
 }  // namespace simscore

@@ -15,6 +15,7 @@
 #include "core/errors.h"
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
+#include "core/ops/onednn_scratchpad.h"
 
 namespace simscore {
 namespace {
@@ -43,22 +44,6 @@ dnnl::algorithm eltwise_of(Activation a) {
     case Activation::relu: return dnnl::algorithm::eltwise_relu;
   }
   return dnnl::algorithm::eltwise_gelu_erf;
-}
-
-// This thread's oneDNN scratchpad, at least `bytes` long (it only grows).
-void* scratchpad_of(size_t bytes) {
-  struct Free {
-    void operator()(void* p) const { std::free(p); }
-  };
-  thread_local std::unique_ptr<void, Free> buffer;
-  thread_local size_t capacity = 0;
-  if (bytes > capacity) {
-    buffer.reset();
-    capacity = (bytes + 4095) / 4096 * 4096;
-    buffer.reset(std::aligned_alloc(4096, capacity));
-    if (!buffer) throw std::bad_alloc();
-  }
-  return buffer.get();
 }
 
 bool cpu_has(unsigned leaf, unsigned subleaf, int reg, unsigned bit) {
@@ -236,7 +221,7 @@ void LinearBlock::operator()(const void* x, int rows, void* y, float* scratch) c
   const Impl::Product product = p.product(rows);
   memory src(p.source(rows), cpu_engine(), const_cast<void*>(x));
   memory dst(p.destination(rows), cpu_engine(), y);
-  memory scratchpad(product.scratchpad, cpu_engine(), scratchpad_of(product.scratchpad.get_size()));
+  memory scratchpad(product.scratchpad, cpu_engine(), onednn_scratchpad(product.scratchpad.get_size()));
   std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
                                           {DNNL_ARG_WEIGHTS, weights},
                                           {DNNL_ARG_DST, dst},

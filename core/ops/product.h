@@ -27,8 +27,12 @@
 
 namespace simscore {
 
-// What the matrix products read: fp32, or bf16 (inputs and weights rounded to bf16, fp32 sums).
-enum class ComputePrecision { f32, bf16 };
+// What the matrix products read: fp32, bf16 (inputs and weights rounded to bf16, fp32 sums), or
+// int8 (weights per output row, inputs per token; s32 sums dequantized in fp32: core/ops/int8_linear.h).
+enum class ComputePrecision { f32, bf16, int8 };
+
+// Whether a run quantizes its products to int8 (--precision int8), whatever the storage.
+enum class Quantization { none, int8 };
 
 enum class WeightLayout {
   prepacked,  // a copy in the library's blocked layout, made once
@@ -44,8 +48,10 @@ struct ProductBackend {
   // What a run with `kind` gets for weights stored as `storage`: bf16 products only for bf16
   // weights on a CPU with native bf16 products (AMX, AVX512-BF16) and a oneDNN backend; weights
   // prepacked for bf16 products and with onednn_prepacked, streamed otherwise (OpenBLAS: widened
-  // per product, never copied).
-  static ProductBackend for_storage(GemmBackend kind, DType storage);
+  // per product, never copied). With Quantization::int8 and a oneDNN backend: int8 products, each
+  // holding its own quantized copy (layout prepacked); OpenBLAS has no int8 products (fp32 then).
+  static ProductBackend for_storage(GemmBackend kind, DType storage,
+                                    Quantization quantization = Quantization::none);
 
   DType activation_dtype() const { return precision == ComputePrecision::bf16 ? DType::bf16 : DType::f32; }
   bool operator==(const ProductBackend&) const = default;
@@ -68,12 +74,16 @@ class Product {
  public:
   virtual ~Product() = default;
   // x is [rows, inputs()] in input_dtype(); y as the spec says. Weights used as stored are widened
-  // into `scratch`, which holds scratch_floats() floats (may be null when that is 0).
+  // into `scratch`, which holds scratch_floats(rows) floats (may be null when that is 0).
   virtual void operator()(const void* x, int rows, void* y, float* scratch) const = 0;
   virtual int inputs() const = 0;
   virtual int outputs() const = 0;
   virtual DType input_dtype() const = 0;
-  virtual size_t scratch_floats() const = 0;  // 0 when the weights are prepacked
+  virtual size_t scratch_floats() const = 0;  // 0 when the weights are prepacked (and nothing grows with rows)
+  // Scratch that grows with the rows of a call (int8: the quantized rows and their s32 sums); a
+  // call with `rows` rows needs scratch_floats(rows) floats, 64-byte aligned.
+  virtual size_t scratch_floats_per_row() const { return 0; }
+  size_t scratch_floats(size_t rows) const { return scratch_floats() + rows * scratch_floats_per_row(); }
   virtual size_t bytes() const = 0;           // the prepacked copy (0 when used as stored)
   // The implementation's own name for its kernel, e.g. "brg:avx512_core_amx_bf16".
   virtual std::string kernel_name() const = 0;
@@ -91,6 +101,8 @@ void run_blocks(const std::vector<std::unique_ptr<Product>>& blocks, const void*
 struct ProductCost {
   size_t packed_bytes = 0;
   size_t scratch_floats = 0;
+  size_t scratch_floats_per_row = 0;  // as Product::scratch_floats_per_row
+  size_t scratch_floats_for(size_t rows) const { return scratch_floats + rows * scratch_floats_per_row; }
   bool operator==(const ProductCost&) const = default;
 };
 ProductCost plan_product(const BlockSpec& spec, DType storage, const ProductBackend& backend);

@@ -1,6 +1,7 @@
 """`simscore inspect --json` and `simscore score --report` print the same memory.weights_bytes,
-prepacked_bytes and arena_bytes, because both read one EncoderPlan: for MiniLM at fp32, fp16 and bf16
-on each SIMSCORE_GEMM backend, and at --max-batch-tokens 512, 2048 and 8192. (The StructBERT-large
+prepacked_bytes and arena_bytes, because both read one EncoderPlan: for MiniLM at fp32, fp16, bf16
+and int8 on each SIMSCORE_GEMM backend, and at --max-batch-tokens 512, 2048 and 8192 (int8's scratch
+grows with the batch). (The StructBERT-large
 shape is checked in tests/encoder_plan_test.cc: its plan from shapes alone equals the plan from
 loaded weights, and the products built allocate what the plan says.)"""
 import json
@@ -10,8 +11,9 @@ import pytest
 from conftest import environment_without_coretype, run
 
 CASES = [(backend, precision, 2048) for backend in ("onednn", "onednn-prepacked", "openblas")
-         for precision in ("fp32", "fp16", "bf16")] + [("onednn", "fp16", 512), ("onednn", "fp16", 8192),
-                                                       ("onednn-prepacked", "bf16", 8192)]
+         for precision in ("fp32", "fp16", "bf16", "int8")] + [("onednn", "fp16", 512), ("onednn", "fp16", 8192),
+                                                               ("onednn-prepacked", "bf16", 8192),
+                                                               ("onednn", "int8", 512), ("onednn", "int8", 8192)]
 
 
 @pytest.mark.parametrize("backend,precision,tokens", CASES)
@@ -31,5 +33,10 @@ def test_inspect_and_report_agree(tmp_path, simscore, default_model, backend, pr
         assert planned["memory"][name] == report["memory"][name], name
     assert planned["parameters"] == report["model"]["parameters"]
     assert planned["mode"] == report["mode"] == "bi"
-    if backend != "onednn":  # (onednn prepacks only bf16 products on a CPU that has them)
+    int8 = precision == "int8" and backend != "openblas"  # OpenBLAS has no int8 products
+    if int8:  # the int8 copies; the FFN output product stays fp32
+        assert planned["memory"]["prepacked_bytes"] > 0
+        assert planned["products"] == "int8 (Q, K, V, attention output, FFN in), fp32 (FFN output)"
+        assert report["precision"] == "int8"
+    elif backend != "onednn":  # (onednn prepacks only bf16 products on a CPU that has them)
         assert (planned["memory"]["prepacked_bytes"] > 0) == (backend == "onednn-prepacked")

@@ -1,0 +1,248 @@
+#include "core/ops/int8_linear.h"
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <dnnl.hpp>
+#include <fmt/format.h>
+#include <limits>
+#include <mutex>
+#include <unordered_map>
+
+#include "core/errors.h"
+#include "core/ops/activation.h"
+#include "core/ops/gemm.h"
+#include "core/ops/onednn_scratchpad.h"
+
+namespace simscore {
+namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+constexpr size_t aligned(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+// limit / max|v| and the scale max|v| / limit that undoes it; (0, 0) for an all-zero v, (0, NaN)
+// when v holds an infinity or a NaN.
+std::pair<float, float> symmetric_scale(const float* v, int n, int limit) {
+  float largest = 0.0f, poison = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    largest = std::max(largest, std::fabs(v[i]));
+    poison += v[i] * 0.0f;  // NaN once any v[i] is not finite
+  }
+  if (poison != 0.0f || std::isnan(poison)) return {0.0f, std::numeric_limits<float>::quiet_NaN()};
+  if (largest == 0.0f) return {0.0f, 0.0f};
+  return {static_cast<float>(limit) / largest, largest / static_cast<float>(limit)};
+}
+
+bool onednn_has_vnni() {
+  using dnnl::cpu_isa;
+  switch (dnnl::get_effective_cpu_isa()) {
+    case cpu_isa::avx512_core_vnni:
+    case cpu_isa::avx512_core_bf16:
+    case cpu_isa::avx512_core_amx:
+      return true;
+    default:  // avx2_vnni too: oneDNN 2.6's int8 matmul on it is not known to use VNNI
+      return false;
+  }
+}
+
+}  // namespace
+
+int int8_weight_limit() {
+  static const int limit = onednn_has_vnni() ? 127 : 63;
+  return limit;
+}
+
+std::string int8_kernel_isa() {
+  return onednn_has_vnni() ? "VNNI: 8-bit weights"
+                           : "no VNNI (AVX2 vpmaddubsw sums in 16 bits): weights limited to 7 bits";
+}
+
+Int8Matrix quantize_weight_rows(const BlockSpec& spec, int limit) {
+  Int8Matrix m;
+  m.rows = spec.outputs;
+  m.cols = spec.inputs;
+  std::vector<float> block(static_cast<size_t>(m.rows) * m.cols);
+  widen_block(*spec.layer, spec.first_out, m.rows, spec.first_in, m.cols, block.data());
+  m.values.resize(block.size());
+  m.scales.resize(static_cast<size_t>(m.rows));
+  for (int r = 0; r < m.rows; ++r) {
+    const float* w = block.data() + static_cast<size_t>(r) * m.cols;
+    const auto [inverse, scale] = symmetric_scale(w, m.cols, limit);
+    if (std::isnan(scale))
+      throw ModelError(fmt::format("int8: row {} of a {}x{} weight block is not finite", spec.first_out + r,
+                                   m.rows, m.cols));
+    m.scales[static_cast<size_t>(r)] = scale;
+    int8_t* q = m.values.data() + static_cast<size_t>(r) * m.cols;
+    for (int c = 0; c < m.cols; ++c) q[c] = static_cast<int8_t>(std::nearbyint(w[c] * inverse));
+  }
+  return m;
+}
+
+void quantize_rows(const float* x, int rows, int cols, int shift, uint8_t* q, float* scales) {
+#pragma omp parallel for schedule(static)
+  for (int r = 0; r < rows; ++r) {
+    const float* v = x + static_cast<size_t>(r) * cols;
+    // A non-finite row quantizes to zeros with a NaN scale, so its outputs are NaN, not a number.
+    const auto [inverse, scale] = symmetric_scale(v, cols, 127);
+    scales[r] = scale;
+    uint8_t* out = q + static_cast<size_t>(r) * cols;
+    for (int c = 0; c < cols; ++c)
+      out[c] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(v[c] * inverse)) + shift);
+  }
+}
+
+struct Int8Linear::Impl {
+  Int8Source source = Int8Source::u8_shifted;
+  int k = 0, n = 0, ldy = 0;
+  memory::desc weights_desc;
+  memory weights;                    // the s8 matrix in oneDNN's layout, [k, n]
+  std::vector<float> column_scales;  // per output feature
+  std::vector<int32_t> shift_sums;   // 128 * sum_k W[n, k] for u8 sources, else zeros
+  std::string kernel;
+  mutable std::mutex mutex;
+  struct Product {
+    dnnl::matmul primitive;
+    memory::desc scratchpad;
+  };
+  mutable std::unordered_map<int, Product> by_rows;
+
+  memory::data_type source_type() const {
+    return source == Int8Source::s8 ? memory::data_type::s8 : memory::data_type::u8;
+  }
+  dnnl::matmul::primitive_desc describe(int rows, const memory::desc& weights_layout) const {
+    return describe_matmul(rows, k, n, source_type(), weights_layout);
+  }
+  static dnnl::matmul::primitive_desc describe_matmul(int rows, int k, int n, memory::data_type source,
+                                                      const memory::desc& weights_layout) {
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return dnnl::matmul::primitive_desc(
+        dnnl::matmul::desc(memory::desc({rows, k}, source, Tag::ab), weights_layout,
+                           memory::desc({rows, n}, memory::data_type::s32, Tag::ab)),
+        attr, cpu_engine());
+  }
+  // The layout oneDNN's kernel for a typical batch reads; every row count then reads the same one.
+  static constexpr int kTypicalRows = 256;
+  static memory::desc weights_layout(int k, int n, memory::data_type source) {
+    return describe_matmul(kTypicalRows, k, n, source, memory::desc({k, n}, memory::data_type::s8, Tag::any))
+        .weights_desc();
+  }
+  Product product(int rows) const {
+    std::lock_guard lock(mutex);
+    auto found = by_rows.find(rows);
+    if (found == by_rows.end()) {
+      if (by_rows.size() >= 256) by_rows.clear();  // batches come in many sizes; stay bounded
+      const auto pd = describe(rows, weights_desc);
+      found = by_rows.emplace(rows, Product{dnnl::matmul(pd), pd.scratchpad_desc()}).first;
+    }
+    return found->second;
+  }
+};
+
+Int8Linear::Int8Linear(const BlockSpec& spec, Int8Source source) : impl_(std::make_unique<Impl>()), spec_(spec) {
+  const Linear& layer = *spec.layer;
+  if (spec.first_out < 0 || spec.outputs <= 0 || spec.first_out + spec.outputs > layer.out_features() ||
+      spec.first_in < 0 || spec.inputs <= 0 || spec.first_in + spec.inputs > layer.in_features())
+    throw ModelError(fmt::format("Int8Linear: rows {}+{}, columns {}+{} outside a {}x{} matrix", spec.first_out,
+                                 spec.outputs, spec.first_in, spec.inputs, layer.out_features(),
+                                 layer.in_features()));
+  if (spec.output != DType::f32) throw ModelError("Int8Linear: the output must be fp32");
+  Impl& p = *impl_;
+  p.source = source;
+  p.k = spec.inputs;
+  p.n = spec.outputs;
+  p.ldy = spec.ldy ? spec.ldy : spec.outputs;
+  const Int8Matrix q = quantize_weight_rows(spec);
+  p.column_scales = q.scales;
+  p.shift_sums.assign(static_cast<size_t>(p.n), 0);
+  if (source == Int8Source::u8_shifted)
+    for (int r = 0; r < p.n; ++r) {
+      int32_t sum = 0;
+      for (int c = 0; c < p.k; ++c) sum += q.values[static_cast<size_t>(r) * p.k + c];
+      p.shift_sums[static_cast<size_t>(r)] = 128 * sum;
+    }
+  const auto pd = p.describe(Impl::kTypicalRows, memory::desc({p.k, p.n}, memory::data_type::s8, Tag::any));
+  p.weights_desc = pd.weights_desc();
+  p.kernel = pd.impl_info_str();
+  p.weights = memory(p.weights_desc, cpu_engine());
+  memory plain(memory::desc({p.k, p.n}, memory::data_type::s8, Tag::ba), cpu_engine(),
+               const_cast<int8_t*>(q.values.data()));
+  dnnl::stream stream(cpu_engine());
+  dnnl::reorder(plain, p.weights).execute(stream, plain, p.weights);
+  stream.wait();
+}
+
+Int8Linear::~Int8Linear() = default;
+Int8Linear::Int8Linear(Int8Linear&&) noexcept = default;
+Int8Linear& Int8Linear::operator=(Int8Linear&&) noexcept = default;
+
+size_t Int8Linear::bytes() const {
+  return impl_->weights_desc.get_size() + impl_->column_scales.size() * (sizeof(float) + sizeof(int32_t));
+}
+
+// The quantized rows, then their scales, then the s32 sums, each on a cache line of its own: at
+// most rows * (inputs + 4 + 4 * outputs) + 2 * 63 bytes, which the fixed part and the per-row
+// floats cover (the plan sizes the arena from the same two terms).
+size_t Int8Linear::scratch_bytes(size_t rows, size_t inputs, size_t outputs) {
+  return sizeof(float) * (kScratchFixedFloats + rows * per_row_floats(inputs, outputs));
+}
+
+ProductCost Int8Linear::cost(const BlockSpec& spec) {
+  const memory::desc layout = Impl::weights_layout(spec.inputs, spec.outputs, memory::data_type::u8);
+  const auto n = static_cast<size_t>(spec.outputs);
+  return {.packed_bytes = layout.get_size() + n * (sizeof(float) + sizeof(int32_t)),
+          .scratch_floats = kScratchFixedFloats,
+          .scratch_floats_per_row = per_row_floats(static_cast<size_t>(spec.inputs), n)};
+}
+
+std::string Int8Linear::kernel_name() const { return impl_->kernel; }
+
+void Int8Linear::operator()(const void* input, int rows, void* output, float* scratch) const {
+  if (rows <= 0) return;
+  const auto* x = static_cast<const float*>(input);
+  auto* y = static_cast<float*>(output);
+  const Impl& p = *impl_;
+  const auto r = static_cast<size_t>(rows);
+  auto* q = reinterpret_cast<uint8_t*>(scratch);
+  auto* row_scales = reinterpret_cast<float*>(q + aligned(r * p.k));
+  auto* sums = reinterpret_cast<int32_t*>(reinterpret_cast<char*>(row_scales) + aligned(r * sizeof(float)));
+  quantize_rows(x, rows, p.k, p.source == Int8Source::u8_shifted ? 128 : 0, q, row_scales);
+
+  const Impl::Product product = p.product(rows);
+  memory src(memory::desc({rows, p.k}, p.source_type(), Tag::ab), cpu_engine(), q);
+  memory dst(memory::desc({rows, p.n}, memory::data_type::s32, Tag::ab), cpu_engine(), sums);
+  memory scratchpad(product.scratchpad, cpu_engine(), onednn_scratchpad(product.scratchpad.get_size()));
+  dnnl::stream stream(cpu_engine());
+  product.primitive.execute(stream, {{DNNL_ARG_SRC, src},
+                                     {DNNL_ARG_WEIGHTS, p.weights},
+                                     {DNNL_ARG_DST, dst},
+                                     {DNNL_ARG_SCRATCHPAD, scratchpad}});
+  stream.wait();
+
+  // The epilogue, one pass in fp32: dequantize, bias, running sum, activation.
+  using Array = Eigen::ArrayXf;
+  const Eigen::Map<const Array> column_scales(p.column_scales.data(), p.n);
+  const Eigen::Map<const Eigen::ArrayXi> shift_sums(p.shift_sums.data(), p.n);
+  const float* bias = spec_.bias ? spec_.layer->bias.data() + spec_.first_out : nullptr;
+#pragma omp parallel for schedule(static)
+  for (int m = 0; m < rows; ++m) {
+    const Eigen::Map<const Eigen::ArrayXi> sum(sums + static_cast<size_t>(m) * p.n, p.n);
+    Eigen::Map<Array> out(y + static_cast<size_t>(m) * p.ldy, p.n);
+    Array v = (sum - shift_sums).cast<float>() * (column_scales * row_scales[m]);
+    if (bias) v += Eigen::Map<const Array>(bias, p.n);
+    if (spec_.accumulate) v += out;
+    out = v;
+    // One row: inside this parallel loop the activation's own loop runs on this thread.
+    if (spec_.activation) add_bias_activation(out.data(), nullptr, 1, p.n, *spec_.activation);
+  }
+}
+
+}  // namespace simscore
