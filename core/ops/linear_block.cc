@@ -7,6 +7,7 @@
 #include <dnnl.hpp>
 #include <fmt/format.h>
 #include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -102,6 +103,10 @@ struct LinearBlock::Impl {
   dnnl::primitive_attr attr;
   std::string kernel;
   int k = 0, n = 0, ldy = 0;
+  // Non-brgemm kernels (gemm:jit on AVX2) round a row differently with the row count and the row's
+  // place in the product: such blocks run in chunks of kRowChunk rows through one primitive.
+  bool row_chunks = false;
+  size_t weight_floats = 0, pad_input_floats = 0, pad_output_floats = 0;  // parts of the scratch
   mutable std::mutex mutex;
   // One primitive per row count, and the scratchpad it needs.
   struct Product {
@@ -112,6 +117,7 @@ struct LinearBlock::Impl {
 
   memory::desc source(int rows) const { return memory::desc({rows, k}, input, Tag::ab); }
   memory::desc destination(int rows) const { return memory::desc({rows, n}, output, memory::dims{ldy, 1}); }
+  size_t scratch_floats() const { return weight_floats + pad_input_floats + pad_output_floats; }
 
   dnnl::matmul::primitive_desc describe(int rows, const memory::desc& weights_layout) const {
     return dnnl::matmul::primitive_desc(
@@ -158,19 +164,28 @@ void LinearBlock::describe(Impl& p, const BlockSpec& spec, ComputePrecision prec
   if (layout == WeightLayout::streamed) {
     p.weights_desc = plain;
     p.kernel = p.describe(kTypicalRows, plain).impl_info_str();
-    return;
+  } else {
+    const dnnl::matmul::primitive_desc pd = p.describe(kTypicalRows, memory::desc({p.k, p.n}, p.input, Tag::any));
+    p.weights_desc = pd.weights_desc();
+    p.kernel = pd.impl_info_str();
   }
-  const dnnl::matmul::primitive_desc pd = p.describe(kTypicalRows, memory::desc({p.k, p.n}, p.input, Tag::any));
-  p.weights_desc = pd.weights_desc();
-  p.kernel = pd.impl_info_str();
+  // oneDNN's brgemm kernels give a row the same bits in any product; the others (gemm:jit, what an
+  // AVX2-only CPU gets) handle the tail of the row dimension differently, so a row's bits would
+  // depend on the rows beside it. Those run every product in chunks of exactly kRowChunk rows, the
+  // last padded in the scratch (after the widened weights).
+  p.row_chunks = p.kernel.rfind("brg", 0) != 0;
+  auto whole_lines = [](size_t bytes) { return (bytes + 63) / 64 * 16; };  // floats, in 64-byte lines
+  p.weight_floats = layout == WeightLayout::streamed ? static_cast<size_t>(p.n) * static_cast<size_t>(p.k) : 0;
+  if (p.row_chunks) {
+    p.pad_input_floats = whole_lines(size_t{kRowChunk} * p.k * memory::data_type_size(p.input));
+    p.pad_output_floats = whole_lines(size_t{kRowChunk} * p.ldy * memory::data_type_size(p.output));
+  }
 }
 
 ProductCost LinearBlock::cost(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout) {
-  if (layout == WeightLayout::streamed)
-    return {0, static_cast<size_t>(spec.outputs) * static_cast<size_t>(spec.inputs)};
   Impl p;
   describe(p, spec, precision, layout);
-  return {p.weights_desc.get_size(), 0};
+  return {layout == WeightLayout::prepacked ? p.weights_desc.get_size() : 0, p.scratch_floats()};
 }
 
 LinearBlock::LinearBlock(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout)
@@ -204,9 +219,7 @@ size_t LinearBlock::bytes() const {
   return impl_->layout == WeightLayout::prepacked ? impl_->weights_desc.get_size() : 0;
 }
 
-size_t LinearBlock::scratch_floats() const {
-  return impl_->layout == WeightLayout::streamed ? static_cast<size_t>(spec_.outputs) * spec_.inputs : 0;
-}
+size_t LinearBlock::scratch_floats() const { return impl_->scratch_floats(); }
 
 std::string LinearBlock::kernel_name() const { return impl_->kernel; }
 
@@ -218,19 +231,46 @@ void LinearBlock::operator()(const void* x, int rows, void* y, float* scratch) c
     widen_block(*spec_.layer, spec_.first_out, p.n, spec_.first_in, p.k, scratch);
     weights = memory(p.weights_desc, cpu_engine(), scratch);
   }
-  const Impl::Product product = p.product(rows);
-  memory src(p.source(rows), cpu_engine(), const_cast<void*>(x));
-  memory dst(p.destination(rows), cpu_engine(), y);
-  memory scratchpad(product.scratchpad, cpu_engine(), onednn_scratchpad(product.scratchpad.get_size()));
-  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
-                                          {DNNL_ARG_WEIGHTS, weights},
-                                          {DNNL_ARG_DST, dst},
-                                          {DNNL_ARG_SCRATCHPAD, scratchpad}};
-  if (spec_.bias) args.emplace(DNNL_ARG_BIAS, p.bias);
   dnnl::stream stream(cpu_engine());
-  product.primitive.execute(stream, args);
-  stream.wait();
+  auto execute = [&](const Impl::Product& product, int count, const void* source, void* destination) {
+    memory src(p.source(count), cpu_engine(), const_cast<void*>(source));
+    memory dst(p.destination(count), cpu_engine(), destination);
+    memory scratchpad(product.scratchpad, cpu_engine(), onednn_scratchpad(product.scratchpad.get_size()));
+    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src},
+                                            {DNNL_ARG_WEIGHTS, weights},
+                                            {DNNL_ARG_DST, dst},
+                                            {DNNL_ARG_SCRATCHPAD, scratchpad}};
+    if (spec_.bias) args.emplace(DNNL_ARG_BIAS, p.bias);
+    product.primitive.execute(stream, args);
+    stream.wait();
+  };
+  if (!p.row_chunks) {
+    execute(p.product(rows), rows, x, y);
+    return;
+  }
+  const size_t in_row = static_cast<size_t>(p.k) * memory::data_type_size(p.input);
+  const size_t out_row = static_cast<size_t>(p.ldy) * memory::data_type_size(p.output);
+  const size_t out_used = static_cast<size_t>(p.n) * memory::data_type_size(p.output);
+  const Impl::Product chunk = p.product(kRowChunk);
+  const auto* in = static_cast<const char*>(x);
+  auto* out = static_cast<char*>(y);
+  const int whole = rows / kRowChunk * kRowChunk;
+  for (int first = 0; first < whole; first += kRowChunk)
+    execute(chunk, kRowChunk, in + first * in_row, out + first * out_row);
+  if (whole == rows) return;
+  // The last rows, padded with zeros to a whole chunk (with a running sum, y's rows come along).
+  const int tail = rows - whole;
+  auto* pad_in = reinterpret_cast<char*>(scratch + p.weight_floats);
+  auto* pad_out = reinterpret_cast<char*>(scratch + p.weight_floats + p.pad_input_floats);
+  std::memcpy(pad_in, in + whole * in_row, tail * in_row);
+  std::memset(pad_in + tail * in_row, 0, (kRowChunk - tail) * in_row);
+  if (spec_.accumulate)
+    for (int r = 0; r < tail; ++r) std::memcpy(pad_out + r * out_row, out + (whole + r) * out_row, out_used);
+  execute(chunk, kRowChunk, pad_in, pad_out);
+  for (int r = 0; r < tail; ++r) std::memcpy(out + (whole + r) * out_row, pad_out + r * out_row, out_used);
 }
+
+bool LinearBlock::row_chunks() const { return impl_->row_chunks; }
 
 std::vector<LinearBlock> matrix_product(const Linear& layer, ComputePrecision precision, WeightLayout layout,
                                         int ldy, std::optional<Activation> activation) {

@@ -57,6 +57,10 @@ class LinearBlock final : public Product {
   // size of oneDNN's blocked layout for the block, asked of the same primitive descriptor.
   static ProductCost cost(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout);
 
+  // Whether products run in chunks of kRowChunk rows (a kernel that is not row-invariant by itself).
+  bool row_chunks() const;
+  static constexpr int kRowChunk = 64;
+
  private:
   struct Impl;
   static void describe(Impl& impl, const BlockSpec& spec, ComputePrecision precision, WeightLayout layout);
