@@ -20,10 +20,10 @@ head -n "$rows" "$data" >"$work/pairs.tsv"
 
 # name | environment | threads
 configs=(
-  "2 threads, libgomp default|_SIMSCORE_BENCH=1|2"
+  "2 threads, libgomp's default (spin 300000)|GOMP_SPINCOUNT=300000|2"
   "2 threads, OMP_WAIT_POLICY=passive|OMP_WAIT_POLICY=passive|2"
   "2 threads, OMP_WAIT_POLICY=active|OMP_WAIT_POLICY=active|2"
-  "1 thread|_SIMSCORE_BENCH=1|1"
+  "1 thread|OMP_WAIT_POLICY=passive|1"
 )
 
 run_all() {
@@ -33,7 +33,7 @@ run_all() {
     for config in "${configs[@]}"; do
       IFS='|' read -r name environment threads <<<"$config"
       start=$(date +%s.%N)
-      env -u OMP_WAIT_POLICY "$environment" "$simscore" score "$work/pairs.tsv" --model "$model" \
+      env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$environment" "$simscore" score "$work/pairs.tsv" --model "$model" \
         --threads "$threads" >/dev/null
       end=$(date +%s.%N)
       times[$name]+="$(echo "$end - $start" | bc) "

@@ -63,6 +63,8 @@ void describe(const std::string& detected, bool core_by_us, bool policy_by_us, b
                               : "passive (set by simscore)";
   else if (policy)
     wait_note = std::string(policy) + " (OMP_WAIT_POLICY from the environment)";
+  else if (const char* spin = std::getenv("GOMP_SPINCOUNT"))
+    wait_note = std::string("libgomp's, GOMP_SPINCOUNT=") + spin + " from the environment";
   else
     wait_note = "libgomp's default";
 }
@@ -77,8 +79,9 @@ void ensure_library_settings(char** argv) {
   if (reexecuted) return describe(detected, core_by_us, policy_by_us, false);
 
   const std::string core = std::getenv("OPENBLAS_CORETYPE") ? "" : wanted_core(detected);
+  // A user who tuned libgomp's waiting (either knob) keeps it.
   const char* policy = std::getenv("OMP_WAIT_POLICY");
-  const bool set_policy = policy == nullptr || *policy == '\0';
+  const bool set_policy = (policy == nullptr || *policy == '\0') && std::getenv("GOMP_SPINCOUNT") == nullptr;
   if (core.empty() && !set_policy) return describe(detected, false, false, false);
   if (!core.empty()) {
     setenv("OPENBLAS_CORETYPE", core.c_str(), 1);
