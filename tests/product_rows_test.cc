@@ -64,8 +64,10 @@ std::vector<Shape> encoder_shapes() {
     const int ffn = 4 * h, slice = widen_block_rows(h, ffn), streamed = widen_block_rows(h, h);
     shapes.push_back({"query", h, h, 0, h, 0, h});
     if (streamed < h) shapes.push_back({"query, a streamed block", h, h, streamed, h - streamed, 0, h});
-    shapes.push_back({"FFN in slice + GELU", ffn, h, slice, std::min(slice, ffn - slice), 0, h, true});
-    shapes.push_back({"FFN out slice, summed", h, ffn, 0, h, slice, std::min(slice, ffn - slice), false, true});
+    const int second = slice < ffn ? slice : 0;  // the second slice where there is one
+    const int width = std::min(slice, ffn - second);
+    shapes.push_back({"FFN in slice + GELU", ffn, h, second, width, 0, h, true});
+    shapes.push_back({"FFN out slice, summed", h, ffn, 0, h, second, width, false, true});
   }
   return shapes;
 }
