@@ -21,35 +21,10 @@
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
 #include "core/ops/linear_block.h"
+#include "tests/random_linear.h"
 
 namespace simscore {
 namespace {
-
-struct OwnedLinear {
-  std::vector<float> weight_f32;
-  std::vector<uint16_t> weight_half;
-  Linear layer;
-};
-
-OwnedLinear random_linear(int out, int in, DType storage, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  OwnedLinear l;
-  l.weight_f32.resize(static_cast<size_t>(out) * in);
-  for (float& w : l.weight_f32) w = u(rng) * 0.2f;
-  if (storage != DType::f32) {
-    l.weight_half.resize(l.weight_f32.size());
-    convert_from_f32(l.weight_f32.data(), storage, l.weight_half.data(), l.weight_f32.size());
-    // The reference uses what is stored.
-    convert_to_f32(l.weight_half.data(), storage, l.weight_f32.data(), l.weight_f32.size());
-  }
-  l.layer.weight = {storage, {out, in}, storage == DType::f32
-                                            ? static_cast<const void*>(l.weight_f32.data())
-                                            : static_cast<const void*>(l.weight_half.data())};
-  l.layer.bias.resize(static_cast<size_t>(out));
-  for (float& b : l.layer.bias) b = u(rng);
-  return l;
-}
 
 std::vector<float> random_input(int rows, int in, uint32_t seed) {
   std::mt19937 rng(seed);

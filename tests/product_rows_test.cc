@@ -18,33 +18,10 @@
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
 #include "core/ops/linear_block.h"
+#include "tests/random_linear.h"
 
 namespace simscore {
 namespace {
-
-struct OwnedLinear {
-  std::vector<float> weight_f32;
-  std::vector<uint16_t> weight_half;
-  Linear layer;
-};
-
-OwnedLinear random_linear(int out, int in, DType storage, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  OwnedLinear l;
-  l.weight_f32.resize(static_cast<size_t>(out) * in);
-  for (float& w : l.weight_f32) w = u(rng) * 0.1f;
-  if (storage != DType::f32) {
-    l.weight_half.resize(l.weight_f32.size());
-    convert_from_f32(l.weight_f32.data(), storage, l.weight_half.data(), l.weight_f32.size());
-  }
-  l.layer.weight = {storage, {out, in}, storage == DType::f32
-                                            ? static_cast<const void*>(l.weight_f32.data())
-                                            : static_cast<const void*>(l.weight_half.data())};
-  l.layer.bias.resize(static_cast<size_t>(out));
-  for (float& b : l.layer.bias) b = u(rng);
-  return l;
-}
 
 constexpr int kPool = 300;
 // Around every multiple of 64 and of 16 (the chunk and the kernels' register blocks), and odd sizes.
@@ -64,8 +41,10 @@ std::vector<Shape> encoder_shapes() {
     const int ffn = 4 * h, slice = widen_block_rows(h, ffn), streamed = widen_block_rows(h, h);
     shapes.push_back({"query", h, h, 0, h, 0, h});
     if (streamed < h) shapes.push_back({"query, a streamed block", h, h, streamed, h - streamed, 0, h});
-    shapes.push_back({"FFN in slice + GELU", ffn, h, slice, std::min(slice, ffn - slice), 0, h, true});
-    shapes.push_back({"FFN out slice, summed", h, ffn, 0, h, slice, std::min(slice, ffn - slice), false, true});
+    const int second = slice < ffn ? slice : 0;  // the second slice where there is one
+    const int width = std::min(slice, ffn - second);
+    shapes.push_back({"FFN in slice + GELU", ffn, h, second, width, 0, h, true});
+    shapes.push_back({"FFN out slice, summed", h, ffn, 0, h, second, width, false, true});
   }
   return shapes;
 }
