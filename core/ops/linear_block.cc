@@ -231,7 +231,6 @@ void LinearBlock::operator()(const void* x, int rows, void* y, float* scratch) c
     widen_block(*spec_.layer, spec_.first_out, p.n, spec_.first_in, p.k, scratch);
     weights = memory(p.weights_desc, cpu_engine(), scratch);
   }
-  dnnl::stream stream(cpu_engine());
   auto execute = [&](const Impl::Product& product, int count, const void* source, void* destination) {
     memory src(p.source(count), cpu_engine(), const_cast<void*>(source));
     memory dst(p.destination(count), cpu_engine(), destination);
@@ -241,6 +240,7 @@ void LinearBlock::operator()(const void* x, int rows, void* y, float* scratch) c
                                             {DNNL_ARG_DST, dst},
                                             {DNNL_ARG_SCRATCHPAD, scratchpad}};
     if (spec_.bias) args.emplace(DNNL_ARG_BIAS, p.bias);
+    dnnl::stream stream(cpu_engine());
     product.primitive.execute(stream, args);
     stream.wait();
   };
@@ -254,20 +254,28 @@ void LinearBlock::operator()(const void* x, int rows, void* y, float* scratch) c
   const Impl::Product chunk = p.product(kRowChunk);
   const auto* in = static_cast<const char*>(x);
   auto* out = static_cast<char*>(y);
-  const int whole = rows / kRowChunk * kRowChunk;
-  for (int first = 0; first < whole; first += kRowChunk)
-    execute(chunk, kRowChunk, in + first * in_row, out + first * out_row);
-  if (whole == rows) return;
-  // The last rows, padded with zeros to a whole chunk (with a running sum, y's rows come along).
-  const int tail = rows - whole;
-  auto* pad_in = reinterpret_cast<char*>(scratch + p.weight_floats);
-  auto* pad_out = reinterpret_cast<char*>(scratch + p.weight_floats + p.pad_input_floats);
-  std::memcpy(pad_in, in + whole * in_row, tail * in_row);
-  std::memset(pad_in + tail * in_row, 0, (kRowChunk - tail) * in_row);
-  if (spec_.accumulate)
-    for (int r = 0; r < tail; ++r) std::memcpy(pad_out + r * out_row, out + (whole + r) * out_row, out_used);
-  execute(chunk, kRowChunk, pad_in, pad_out);
-  for (int r = 0; r < tail; ++r) std::memcpy(out + (whole + r) * out_row, pad_out + r * out_row, out_used);
+  // The chunks run side by side, each on one thread (inside a parallel region oneDNN runs a
+  // primitive on the calling thread alone, and a chunk's bits do not depend on its thread count):
+  // one fork and join per product, not one per chunk.
+  const int chunks = (rows + kRowChunk - 1) / kRowChunk;
+#pragma omp parallel for schedule(dynamic)
+  for (int c = 0; c < chunks; ++c) {
+    const int first = c * kRowChunk;
+    const int count = std::min(kRowChunk, rows - first);
+    if (count == kRowChunk) {
+      execute(chunk, kRowChunk, in + first * in_row, out + first * out_row);
+      continue;
+    }
+    // The last rows, padded with zeros to a whole chunk (with a running sum, y's rows come along).
+    auto* pad_in = reinterpret_cast<char*>(scratch + p.weight_floats);
+    auto* pad_out = reinterpret_cast<char*>(scratch + p.weight_floats + p.pad_input_floats);
+    std::memcpy(pad_in, in + first * in_row, count * in_row);
+    std::memset(pad_in + count * in_row, 0, (kRowChunk - count) * in_row);
+    if (spec_.accumulate)
+      for (int r = 0; r < count; ++r) std::memcpy(pad_out + r * out_row, out + (first + r) * out_row, out_used);
+    execute(chunk, kRowChunk, pad_in, pad_out);
+    for (int r = 0; r < count; ++r) std::memcpy(out + (first + r) * out_row, pad_out + r * out_row, out_used);
+  }
 }
 
 bool LinearBlock::row_chunks() const { return impl_->row_chunks; }
