@@ -33,7 +33,7 @@ run_all() {
     for config in "${configs[@]}"; do
       IFS='|' read -r name environment threads <<<"$config"
       start=$(date +%s.%N)
-      env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$environment" "$simscore" score "$work/pairs.tsv" --model "$model" \
+      env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$environment" "$simscore" score "$work/pairs.tsv" --model "$model" --quiet \
         --threads "$threads" >/dev/null
       end=$(date +%s.%N)
       times[$name]+="$(echo "$end - $start" | bc) "
