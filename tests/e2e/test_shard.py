@@ -2,6 +2,8 @@
 exactly the bytes of one process (scores included: simscore's scores do not depend on which rows
 share a batch), with --with-input, --header and --id; a sharded run resumes to the same bytes; eval
 on a shard is eval on the shard's rows; the GNU parallel one-liners in examples/parallel.sh work."""
+import subprocess
+import time
 import json
 import shutil
 
@@ -74,8 +76,18 @@ def test_sharded_run_resumes_to_the_same_bytes(tmp_path, simscore, default_model
     reference = tmp_path / "reference.txt"
     assert run([*common, "-q", "-o", reference], env=env).returncode == 0
     lines = reference.read_text().splitlines(keepends=True)
-    # As a killed run leaves it: 320 complete rows (three windows and 20 rows) and half a line.
+    # As a killed run leaves it: 320 complete rows (three windows and 20 rows) and half a line. The
+    # fingerprint of its input and options is the one a real run writes: one is started and killed
+    # as soon as it has written it.
     out = tmp_path / "scores.txt"
+    fingerprint = tmp_path / "scores.txt.partial.fingerprint"
+    proc = subprocess.Popen([str(c) for c in [*common, "-q", "-o", out]], env=env)
+    deadline = time.monotonic() + 60
+    while not fingerprint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.kill()
+    proc.wait()
+    assert fingerprint.exists(), "the run ended before it was stopped; nothing to resume"
     (tmp_path / "scores.txt.partial").write_text("".join(lines[:320]) + lines[320][:4])
     result = run([*common, "-o", out, "--resume"], env=env)
     assert result.returncode == 0, result.stderr
