@@ -260,11 +260,12 @@ void BertEncoder::forward_openblas(const TokenBatch& batch, const ActivationLayo
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.attention_norm, eps);
     std::swap(hidden, spare);
     clock.lap(timings_.other_seconds);
-    const auto& [in, out] = products.feed_forward.at(0);  // whole matrices, over token slices
+    const Product& in = *products.feed_forward.at(0).first;  // whole matrices, over token slices
+    const Product& out = *products.feed_forward.at(0).second;
     for_each_ffn_slice(tokens, [&](int first, int rows) {
       const size_t at = static_cast<size_t>(first) * h;
-      (*in)(hidden + at, rows, intermediate, scratch);  // then the activation, in fp32
-      (*out)(intermediate, rows, spare + at, scratch);
+      in(hidden + at, rows, intermediate, scratch);  // then the activation, in fp32
+      out(intermediate, rows, spare + at, scratch);
     });
     clock.lap(timings_.matmul_seconds);
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
