@@ -32,6 +32,19 @@ def default_model():
     return path
 
 
+def lcqmc_test_lines(shared, count):
+    """The first `count` rows of the real LCQMC test split (a, b, label), as lines without their newline."""
+    with open(shared / "data/senteval_cn/LCQMC/LCQMC.test.data", encoding="utf-8") as f:
+        return [line.rstrip("\n") for _, line in zip(range(count), f)]
+
+
+def write_lcqmc_pairs(tmp_path_factory, shared, count):
+    """A file of the first `count` LCQMC test rows, in a fresh temporary folder."""
+    path = tmp_path_factory.mktemp("pairs") / "pairs.tsv"
+    path.write_text("".join(line + "\n" for line in lcqmc_test_lines(shared, count)), encoding="utf-8")
+    return path
+
+
 def run(cmd, **kwargs):
     """Runs a command, returning the CompletedProcess (text mode)."""
     return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kwargs)

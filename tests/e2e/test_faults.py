@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import run
+from conftest import run, write_lcqmc_pairs
 
 EXIT_USAGE, EXIT_INPUT, EXIT_MODEL, EXIT_RESOURCE, EXIT_INTERRUPTED = 2, 3, 4, 5, 130
 ROOT = os.geteuid() == 0
@@ -24,10 +24,7 @@ needs_root = pytest.mark.skipif(not ROOT, reason="making device nodes (mknod) ne
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory, shared):
     """30 real LCQMC rows."""
-    lines = (shared / "data/senteval_cn/LCQMC/LCQMC.test.data").read_text(encoding="utf-8").splitlines()
-    path = tmp_path_factory.mktemp("pairs") / "pairs.tsv"
-    path.write_text("\n".join(lines[:30]) + "\n", encoding="utf-8")
-    return path
+    return write_lcqmc_pairs(tmp_path_factory, shared, 30)
 
 
 @pytest.fixture(scope="module")

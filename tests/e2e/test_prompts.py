@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run
+from conftest import ROOT, lcqmc_test_lines, run
 
 
 def _pairs(rows, prefix_a="", prefix_b=""):
@@ -15,8 +15,7 @@ def _pairs(rows, prefix_a="", prefix_b=""):
 
 
 def _lcqmc_rows(shared, count):
-    with open(shared / "data" / "senteval_cn" / "LCQMC" / "LCQMC.test.data", encoding="utf-8") as f:
-        return [line.rstrip("\n").split("\t") for _, line in zip(range(count), f)]
+    return [line.split("\t") for line in lcqmc_test_lines(shared, count)]
 
 
 def _linked_model(source, target, with_prompts):

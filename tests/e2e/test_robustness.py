@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import run
+from conftest import run, write_lcqmc_pairs
 
 EXIT_INPUT, EXIT_RESOURCE, EXIT_INTERRUPTED = 3, 5, 130
 
@@ -17,10 +17,7 @@ EXIT_INPUT, EXIT_RESOURCE, EXIT_INTERRUPTED = 3, 5, 130
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory, shared):
     """4,000 real LCQMC rows."""
-    lines = (shared / "data/senteval_cn/LCQMC/LCQMC.test.data").read_text(encoding="utf-8").splitlines()
-    path = tmp_path_factory.mktemp("pairs") / "pairs.tsv"
-    path.write_text("\n".join(lines[:4000]) + "\n", encoding="utf-8")
-    return path
+    return write_lcqmc_pairs(tmp_path_factory, shared, 4000)
 
 
 def test_interrupted_runs_resume_to_the_same_bytes(tmp_path, simscore, default_model, pairs):

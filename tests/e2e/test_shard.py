@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT, environment_without_coretype, require_row_invariant_kernel, run
+from conftest import ROOT, environment_without_coretype, lcqmc_test_lines, require_row_invariant_kernel, run
 
 SHARDS = 3
 
@@ -24,8 +24,7 @@ def env(simscore, default_model):
 @pytest.fixture(scope="module")
 def lcqmc_rows(shared):
     """1,200 real LCQMC test rows (a, b, label), as lines without their newline."""
-    lines = (shared / "data/senteval_cn/LCQMC/LCQMC.test.data").read_text(encoding="utf-8").splitlines()
-    return lines[:1200]
+    return lcqmc_test_lines(shared, 1200)
 
 
 def write_lines(path, lines):
