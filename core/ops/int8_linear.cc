@@ -94,6 +94,10 @@ void quantize_rows(const float* x, int rows, int cols, int shift, uint8_t* q, fl
     const auto [inverse, scale] = symmetric_scale(v, cols, 127);
     scales[r] = scale;
     uint8_t* out = q + static_cast<size_t>(r) * cols;
+    if (!std::isfinite(scale)) {  // converting its NaN products to int would be undefined
+      std::fill(out, out + cols, static_cast<uint8_t>(shift));
+      continue;
+    }
     for (int c = 0; c < cols; ++c)
       out[c] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(v[c] * inverse)) + shift);
   }
