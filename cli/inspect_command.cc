@@ -68,8 +68,10 @@ int run_inspect(const InspectOptions& o) {
   const size_t arena_tokens = std::max(o.max_batch_tokens, max_length.tokens);
   auto plan_for = [&](const ModelOptions& as_run) {
     const DType storage = storage_precision(as_run);
-    return EncoderPlan(config, weight_shapes(config, storage, pooler, labels), product_backend(as_run, backend),
-                       threads);
+    const ProductBackend products = product_backend(as_run, backend);
+    return EncoderPlan(config,
+                       weight_shapes(config, storage, pooler, labels, products.precision == ComputePrecision::int8),
+                       products, threads);
   };
 
   std::string architecture = layout.has_classifier ? "ForSequenceClassification" : "Model";

@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "core/ops/activation.h"
 #include "core/ops/gemm.h"
+#include "core/ops/onednn_prepack.h"
 #include "core/ops/onednn_scratchpad.h"
 
 namespace simscore {
@@ -21,10 +22,7 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 
-const dnnl::engine& cpu_engine() {
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
+const dnnl::engine& cpu_engine() { return onednn_cpu_engine(); }
 
 constexpr size_t aligned(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -65,25 +63,28 @@ std::string int8_kernel_isa() {
                            : "no VNNI (AVX2 vpmaddubsw sums in 16 bits): weights limited to 7 bits";
 }
 
-Int8Matrix quantize_weight_rows(const BlockSpec& spec, int limit) {
+Int8Matrix quantize_matrix_rows(const float* w, int rows, int cols, int limit, int first_row) {
   Int8Matrix m;
-  m.rows = spec.outputs;
-  m.cols = spec.inputs;
-  std::vector<float> block(static_cast<size_t>(m.rows) * m.cols);
-  widen_block(*spec.layer, spec.first_out, m.rows, spec.first_in, m.cols, block.data());
-  m.values.resize(block.size());
-  m.scales.resize(static_cast<size_t>(m.rows));
-  for (int r = 0; r < m.rows; ++r) {
-    const float* w = block.data() + static_cast<size_t>(r) * m.cols;
-    const auto [inverse, scale] = symmetric_scale(w, m.cols, limit);
+  m.rows = rows;
+  m.cols = cols;
+  m.values.resize(static_cast<size_t>(rows) * cols);
+  m.scales.resize(static_cast<size_t>(rows));
+  for (int r = 0; r < rows; ++r) {
+    const float* row = w + static_cast<size_t>(r) * cols;
+    const auto [inverse, scale] = symmetric_scale(row, cols, limit);
     if (std::isnan(scale))
-      throw ModelError(fmt::format("int8: row {} of a {}x{} weight block is not finite", spec.first_out + r,
-                                   m.rows, m.cols));
+      throw ModelError(fmt::format("int8: row {} of a {}x{} weight block is not finite", first_row + r, rows, cols));
     m.scales[static_cast<size_t>(r)] = scale;
-    int8_t* q = m.values.data() + static_cast<size_t>(r) * m.cols;
-    for (int c = 0; c < m.cols; ++c) q[c] = static_cast<int8_t>(std::nearbyint(w[c] * inverse));
+    int8_t* q = m.values.data() + static_cast<size_t>(r) * cols;
+    for (int c = 0; c < cols; ++c) q[c] = static_cast<int8_t>(std::nearbyint(row[c] * inverse));
   }
   return m;
+}
+
+Int8Matrix quantize_weight_rows(const BlockSpec& spec, int limit) {
+  std::vector<float> block(static_cast<size_t>(spec.outputs) * spec.inputs);
+  widen_block(*spec.layer, spec.first_out, spec.outputs, spec.first_in, spec.inputs, block.data());
+  return quantize_matrix_rows(block.data(), spec.outputs, spec.inputs, limit, spec.first_out);
 }
 
 void quantize_rows(const float* x, int rows, int cols, int shift, uint8_t* q, float* scales) {
@@ -160,24 +161,34 @@ Int8Linear::Int8Linear(const BlockSpec& spec, Int8Source source) : impl_(std::ma
   p.k = spec.inputs;
   p.n = spec.outputs;
   p.ldy = spec.ldy ? spec.ldy : spec.outputs;
-  const Int8Matrix q = quantize_weight_rows(spec);
-  p.column_scales = q.scales;
+  // Stored as int8 (simscore convert): its rows read in place, with their scales; else quantized here.
+  Int8Matrix quantized;
+  const int8_t* values = nullptr;
+  const float* scales = nullptr;
+  if (layer.int8) {
+    if (layer.int8->limit > int8_weight_limit() || spec.first_in != 0 || spec.inputs != layer.in_features())
+      throw ModelError(fmt::format("Int8Linear: stored int8 weights of magnitude up to {} (this CPU's kernels "
+                                   "take {}), block columns {}+{} of {}", layer.int8->limit, int8_weight_limit(),
+                                   spec.first_in, spec.inputs, layer.in_features()));
+    values = layer.int8->values + static_cast<size_t>(spec.first_out) * p.k;
+    scales = layer.int8->scales + spec.first_out;
+  } else {
+    quantized = quantize_weight_rows(spec);
+    values = quantized.values.data();
+    scales = quantized.scales.data();
+  }
+  p.column_scales.assign(scales, scales + p.n);
   p.shift_sums.assign(static_cast<size_t>(p.n), 0);
   if (source == Int8Source::u8_shifted)
     for (int r = 0; r < p.n; ++r) {
       int32_t sum = 0;
-      for (int c = 0; c < p.k; ++c) sum += q.values[static_cast<size_t>(r) * p.k + c];
+      for (int c = 0; c < p.k; ++c) sum += values[static_cast<size_t>(r) * p.k + c];
       p.shift_sums[static_cast<size_t>(r)] = 128 * sum;
     }
   const auto pd = p.describe(Impl::kTypicalRows, memory::desc({p.k, p.n}, memory::data_type::s8, Tag::any));
   p.weights_desc = pd.weights_desc();
   p.kernel = pd.impl_info_str();
-  p.weights = memory(p.weights_desc, cpu_engine());
-  memory plain(memory::desc({p.k, p.n}, memory::data_type::s8, Tag::ba), cpu_engine(),
-               const_cast<int8_t*>(q.values.data()));
-  dnnl::stream stream(cpu_engine());
-  dnnl::reorder(plain, p.weights).execute(stream, plain, p.weights);
-  stream.wait();
+  p.weights = prepack_weights(values, memory::data_type::s8, p.k, p.n, p.weights_desc);
 }
 
 Int8Linear::~Int8Linear() = default;

@@ -34,6 +34,9 @@ struct Int8Matrix {
   std::vector<float> scales;
 };
 Int8Matrix quantize_weight_rows(const BlockSpec& spec, int limit = int8_weight_limit());
+// The same for a row-major fp32 matrix w[rows, cols] (`simscore convert --precision int8` writes
+// what a run quantizing at load would make); `first_row` only names rows in errors.
+Int8Matrix quantize_matrix_rows(const float* w, int rows, int cols, int limit, int first_row = 0);
 
 // x[rows, cols] -> q[rows, cols] + shift, scale per row: x ~= scale[r] * q[r, :], q in [-127, 127],
 // rounded to nearest (ties to even). `shift` is 0 for s8 or 128 for u8 (q + 128 fits a byte).
