@@ -133,7 +133,8 @@ int run_inspect(const InspectOptions& o) {
   fmt::print("memory         per precision: weights as stored (+ prepacked copies) + activation arena "
              "for {} tokens per batch, {} threads\n",
              arena_tokens, threads);
-  // int8 holds fp16 weights (read by the fp32 FFN output product) and the int8 copies.
+  // int8 holds its matrices as int8 (a byte per weight, a scale per row) plus the prepacked int8
+  // copies, and the other matrices (FFN output, embeddings) in fp16.
   for (const char* precision : {"fp32", "fp16", "bf16", "int8"}) {
     ModelOptions as_run;
     as_run.precision = precision;

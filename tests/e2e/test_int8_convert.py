@@ -157,3 +157,20 @@ def test_missing_bits_metadata_is_refused(simscore, converted, tmp_path):
 
     r = score(simscore, broken_copy(converted, tmp_path, no_bits))
     assert r.returncode == MODEL_ERROR and "simscore.int8_weight_bits" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("which", ["at load", "converted"])
+def test_inspect_knows_int8_memory_as_the_report_has_it(simscore, default_model, converted, tmp_path, which):
+    model = default_model if which == "at load" else converted
+    inspect = run([simscore, "inspect", "--model", model, "--json", "--precision", "int8"])
+    assert inspect.returncode == 0, inspect.stderr
+    planned = json.loads(inspect.stdout)["memory"]
+    report = tmp_path / "report.json"
+    r = run([simscore, "score", "--model", model, "--precision", "int8", "--report", report, "-q"], input=PAIRS)
+    assert r.returncode == 0, r.stderr
+    measured = json.loads(report.read_text())["memory"]
+    for key in ("weights_bytes", "prepacked_bytes", "arena_bytes"):
+        assert planned[key] == measured[key], key
+    # The int8 products' matrices are held as int8 (a byte per weight), not as fp16 beside the copies.
+    fp16 = json.loads(run([simscore, "inspect", "--model", model, "--json", "--precision", "fp16"]).stdout)["memory"]
+    assert planned["weights_bytes"] < fp16["weights_bytes"]
