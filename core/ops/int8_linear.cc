@@ -108,6 +108,7 @@ struct Int8Linear::Impl {
   std::vector<float> column_scales;  // per output feature
   std::vector<int32_t> shift_sums;   // 128 * sum_k W[n, k] for u8 sources, else zeros
   std::string kernel;
+  bool in_place = false;             // `weights` reads the stored int8 matrix (Linear::int8)
   mutable std::mutex mutex;
   struct Product {
     dnnl::matmul primitive;
@@ -135,6 +136,22 @@ struct Int8Linear::Impl {
   static memory::desc weights_layout(int k, int n, memory::data_type source) {
     return describe_matmul(kTypicalRows, k, n, source, memory::desc({k, n}, memory::data_type::s8, Tag::any))
         .weights_desc();
+  }
+  // W as stored, [out, in] row-major: oneDNN's [k, n] in "ba".
+  static memory::desc stored_layout(int k, int n) { return memory::desc({k, n}, memory::data_type::s8, Tag::ba); }
+  // Whether oneDNN runs the same kernel on W as stored as on the layout it would choose, so stored
+  // int8 weights are read in place, never copied. On AVX2 (gemm:jit, which packs its operands as it
+  // goes) it does, and ran as fast or faster (u8 x s8, 2,048 rows, 2 threads: 64-94 GOP/s stored
+  // against 58-78 in its own layout); brgemm kernels (VNNI, AMX) want their blocked layout.
+  static bool reads_stored_layout(int k, int n, memory::data_type source) {
+    const auto chosen = describe_matmul(kTypicalRows, k, n, source, memory::desc({k, n}, memory::data_type::s8, Tag::any));
+    if (chosen.weights_desc() == stored_layout(k, n)) return true;
+    try {
+      return describe_matmul(kTypicalRows, k, n, source, stored_layout(k, n)).impl_info_str() ==
+             std::string(chosen.impl_info_str());
+    } catch (const dnnl::error&) {  // no kernel takes that layout
+      return false;
+    }
   }
   Product product(int rows) const {
     std::lock_guard lock(mutex);
@@ -185,6 +202,13 @@ Int8Linear::Int8Linear(const BlockSpec& spec, Int8Source source) : impl_(std::ma
       for (int c = 0; c < p.k; ++c) sum += values[static_cast<size_t>(r) * p.k + c];
       p.shift_sums[static_cast<size_t>(r)] = 128 * sum;
     }
+  if (layer.int8 && Impl::reads_stored_layout(p.k, p.n, p.source_type())) {
+    p.in_place = true;
+    p.weights_desc = Impl::stored_layout(p.k, p.n);
+    p.kernel = p.describe(Impl::kTypicalRows, p.weights_desc).impl_info_str();
+    p.weights = memory(p.weights_desc, cpu_engine(), const_cast<int8_t*>(values));
+    return;
+  }
   const auto pd = p.describe(Impl::kTypicalRows, memory::desc({p.k, p.n}, memory::data_type::s8, Tag::any));
   p.weights_desc = pd.weights_desc();
   p.kernel = pd.impl_info_str();
@@ -196,7 +220,8 @@ Int8Linear::Int8Linear(Int8Linear&&) noexcept = default;
 Int8Linear& Int8Linear::operator=(Int8Linear&&) noexcept = default;
 
 size_t Int8Linear::bytes() const {
-  return impl_->weights_desc.get_size() + impl_->column_scales.size() * (sizeof(float) + sizeof(int32_t));
+  return (impl_->in_place ? 0 : impl_->weights_desc.get_size()) +
+         impl_->column_scales.size() * (sizeof(float) + sizeof(int32_t));
 }
 
 // The quantized rows, then their scales, then the s32 sums, each on a cache line of its own: at
@@ -208,8 +233,9 @@ size_t Int8Linear::scratch_bytes(size_t rows, size_t inputs, size_t outputs) {
 
 ProductCost Int8Linear::cost(const BlockSpec& spec) {
   const memory::desc layout = Impl::weights_layout(spec.inputs, spec.outputs, memory::data_type::u8);
+  const bool in_place = Impl::reads_stored_layout(spec.inputs, spec.outputs, memory::data_type::u8);
   const auto n = static_cast<size_t>(spec.outputs);
-  return {.packed_bytes = layout.get_size() + n * (sizeof(float) + sizeof(int32_t)),
+  return {.packed_bytes = (in_place ? 0 : layout.get_size()) + n * (sizeof(float) + sizeof(int32_t)),
           .scratch_floats = kScratchFixedFloats,
           .scratch_floats_per_row = per_row_floats(static_cast<size_t>(spec.inputs), n)};
 }
