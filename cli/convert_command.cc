@@ -189,8 +189,8 @@ int run_convert(const ConvertOptions& o) {
     copy_other_files(dir, temp);
     fs::rename(temp, out);
     const std::string matrices =
-        int8 ? fmt::format("{} matrices in int8 ({}-bit weights: {}), the others in fp16", quantized,
-                           int8_weight_limit() == 127 ? 8 : 7, int8_kernel_isa())
+        int8 ? fmt::format("{} matrices in int8 with {}-bit weights for this CPU's int8 kernels, the others in fp16",
+                           quantized, int8_weight_limit() == 127 ? 8 : 7)
              : fmt::format("matrices in {}", dtype_name(target));
     print_error("simscore: wrote {} ({} tensors, {:.1f} MiB, {})\n", out.string(), entries.size(),
                 static_cast<double>(bytes) / 1048576.0, matrices);

@@ -130,8 +130,9 @@ class Loader {
     return linear;
   }
 
-  // A matrix `simscore convert --precision int8` wrote (kInt8ScaleSuffix): read in place for int8
-  // products, else widened (scale x value) to the storage precision.
+  // A matrix `simscore convert --precision int8` wrote (kInt8ScaleSuffix): read in place when an
+  // int8 product multiplies it, else (another backend, or a matrix that runs in fp32) widened
+  // (scale x value) to the storage precision.
   Linear int8_linear(const std::string& name, int64_t out, int64_t in) {
     const std::string file = source_->path().string();
     const TensorInfo& e = entry(prefix_ + name + ".weight", {out, in});
@@ -165,7 +166,7 @@ class Loader {
                                      "allows", file, e.name, values[i], i, limit, kInt8BitsKey,
                                      source_->metadata(std::string(kInt8BitsKey))));
     Linear linear{TensorView{storage_, {out, in}, nullptr}, vector(name + ".bias", out), std::nullopt};
-    if (int8_products_) {
+    if (int8_products_ && int8_product_matrix(e.name)) {
       linear.int8 = Int8Storage{values, scales.get(), limit};
       owners_.push_back(std::move(scales));
       return linear;

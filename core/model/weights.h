@@ -12,9 +12,10 @@
 
 namespace simscore {
 
-// A matrix read as stored from `simscore convert --precision int8`: W[r, :] ~= scales[r] *
-// values[r, :], values row-major [out, in] with |value| <= limit (63: 7-bit, or 127). Views into
-// the mapped file (or a buffer in EncoderWeights::owners).
+// A matrix held as int8 for int8 products (quantized as it loads, or read as stored from `simscore
+// convert --precision int8`): W[r, :] ~= scales[r] * values[r, :], values row-major [out, in] with
+// |value| <= limit (63: 7-bit, or 127). Views into the mapped file or a buffer in
+// EncoderWeights::owners.
 struct Int8Storage {
   const int8_t* values = nullptr;
   const float* scales = nullptr;
