@@ -174,3 +174,13 @@ def test_inspect_knows_int8_memory_as_the_report_has_it(simscore, default_model,
     # The int8 products' matrices are held as int8 (a byte per weight), not as fp16 beside the copies.
     fp16 = json.loads(run([simscore, "inspect", "--model", model, "--json", "--precision", "fp16"]).stdout)["memory"]
     assert planned["weights_bytes"] < fp16["weights_bytes"]
+
+
+@pytest.mark.parametrize("which", ["at load", "converted"])
+def test_max_memory_counts_int8_weights_as_inspect_does(simscore, default_model, converted, which):
+    model = default_model if which == "at load" else converted
+    planned = json.loads(run([simscore, "inspect", "--model", model, "--json", "--precision", "int8"]).stdout)["memory"]
+    r = run([simscore, "score", "--model", model, "--precision", "int8", "--max-memory", "1M"], input=PAIRS)
+    assert r.returncode == 5, r.stderr
+    mib = (planned["weights_bytes"] + planned["prepacked_bytes"]) / 2**20
+    assert f"weights alone need {mib:.0f} MiB in int8" in r.stderr, (mib, r.stderr)
