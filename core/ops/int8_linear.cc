@@ -178,7 +178,8 @@ Int8Linear::Int8Linear(const BlockSpec& spec, Int8Source source) : impl_(std::ma
   p.k = spec.inputs;
   p.n = spec.outputs;
   p.ldy = spec.ldy ? spec.ldy : spec.outputs;
-  // Stored as int8 (simscore convert): its rows read in place, with their scales; else quantized here.
+  // Held as int8 (Linear::int8: quantized as it loaded, or converted): its rows and scales as they
+  // are; else quantized here from the stored fp32/fp16/bf16 block.
   Int8Matrix quantized;
   const int8_t* values = nullptr;
   const float* scales = nullptr;
