@@ -16,7 +16,8 @@ Absolute numbers on a shared 2-vCPU host drift; compare the ratios of one run.
   python3 bench/end_to_end.py --simscore build/cli/simscore --kernels-bench build/bench/kernels_bench \
       --work /tmp/simscore-bench [--limit 2000] [--workloads minilm,base,large] [--threads 2]
 
-ctranslate2, onnxruntime and onnx come from pip; --pythonpath adds a folder they were installed into.
+ctranslate2, onnxruntime and onnx come from pip (bench/requirements.txt, pinned); --pythonpath adds a
+folder they were installed into (pip install --target DIR -r bench/requirements.txt).
 """
 import argparse
 import json
@@ -40,8 +41,8 @@ WORKLOADS = {
     "large": ("cross", dict(num_hidden_layers=24, hidden_size=1024, num_attention_heads=16,
                             intermediate_size=4096), 2000),
 }
-ENGINES = ["simscore-fp16", "simscore-fp16-onednn-prepacked", "simscore-bf16", "torch-fp32", "torch-bf16", "ct2-fp32", "ct2-int8",
-           "ort-fp32"]
+ENGINES = ["simscore-fp16", "simscore-fp16-onednn-prepacked", "simscore-bf16", "simscore-int8", "torch-fp32", "torch-bf16",
+           "ct2-fp32", "ct2-int8", "ort-fp32", "ort-int8"]
 
 
 def log(*a):
@@ -146,6 +147,15 @@ if not os.path.exists(os.path.join(onnx_dir, "model.opt.onnx")):
                                    hidden_size=cfg.hidden_size)
     opt.save_model_to_file(os.path.join(onnx_dir, "model.opt.onnx"))
     os.remove(raw)
+if not os.path.exists(os.path.join(onnx_dir, "model.int8.onnx")):
+    # ONNX Runtime's own dynamic int8: weights per output channel (per_channel, the finer choice,
+    # as simscore's), activations per tensor at run time, on the optimised graph (whose fused
+    # com.microsoft operators defeat ONNX's shape inference: their outputs are float).
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    quantize_dynamic(os.path.join(onnx_dir, "model.opt.onnx"), os.path.join(onnx_dir, "model.int8.onnx"),
+                     per_channel=True, weight_type=QuantType.QInt8,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 print("ready")
 '''
 
@@ -212,7 +222,8 @@ def run_engine(args, engine, model, pairs_path, mode, tmp):
         # without: give each compute type its best.
         extra_env["CT2_USE_MKL"] = "1" if engine == "ct2-fp32" else "0"
     wall, rss, stdout, _ = peak_rss_of(cmd, child_env(args, extra_env))
-    return json.loads(stdout.strip().splitlines()[-1])["seconds"], rss, {}
+    line = json.loads(stdout.strip().splitlines()[-1])
+    return line["seconds"], rss, {"batch": line["batch"]} if "batch" in line else {}
 
 
 def matmul_rates(args):
@@ -256,8 +267,12 @@ def main():
     with open(args.pairs, encoding="utf-8") as f:
         all_pairs = [tuple(line.rstrip("\n").split("\t")[:2]) for line in f]
     results = {"uptime_before": open("/proc/loadavg").read().split()[:3], "workloads": {}}
-    log("matmul rates (kernels_bench, bert-base layer shapes, 512 tokens) ...")
-    results["matmul_gflops"] = matmul_rates(args)
+    results["matmul_gflops"] = {}
+    if os.path.exists(args.kernels_bench):
+        log("matmul rates (kernels_bench, bert-base layer shapes, 512 tokens) ...")
+        results["matmul_gflops"] = matmul_rates(args)
+    else:
+        log(f"{args.kernels_bench} is missing (SIMSCORE_BUILD_BENCH=OFF): no matmul rates")
 
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.workloads.split(","):
@@ -308,8 +323,9 @@ def main():
 def print_table(results):
     rates = results["matmul_gflops"]
     print(f"load average before {' '.join(results['uptime_before'])}, after {' '.join(results['uptime_after'])}")
-    print(f"oneDNN matmul, bert-base layer shapes at 512 tokens: fp32 {rates['f32']:.0f} GFLOP/s, "
-          f"bf16 {rates['bf16']:.0f} GFLOP/s")
+    if rates:
+        print(f"oneDNN matmul, bert-base layer shapes at 512 tokens: fp32 {rates['f32']:.0f} GFLOP/s, "
+              f"bf16 {rates['bf16']:.0f} GFLOP/s")
     for name, w in results["workloads"].items():
         rows = w["rows"]
         print(f"\n{name} ({w['mode']}, {w['pairs']} pairs)")
@@ -320,7 +336,8 @@ def print_table(results):
                 others = [e for e in rows if not e.startswith("simscore-")]
                 ratios = ", ".join(f"{r['pairs_per_second'] / rows[e]['pairs_per_second']:.2f}x {e}"
                                    for e in others)
-            print(f"  {engine:<30} {r['pairs_per_second']:9.1f} {r['peak_rss_mib']:13.0f} "
+            batch = f" (batch {r['batch']})" if "batch" in r else ""
+            print(f"  {engine + batch:<30} {r['pairs_per_second']:9.1f} {r['peak_rss_mib']:13.0f} "
                   f"{r['useful_gflops']:15.1f}  {ratios}")
     if "tokenize" in results:
         t = results["tokenize"]

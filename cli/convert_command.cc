@@ -1,11 +1,14 @@
 // simscore convert: rewrites a model directory with half-precision weights in model.safetensors, so
-// later runs map them in place instead of converting a PyTorch or fp32 checkpoint on every start.
+// later runs map them in place instead of converting a PyTorch or fp32 checkpoint on every start;
+// with --precision int8, the int8 products' matrices already quantized (io/bert_weights.h).
 
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <map>
 #include <memory>
 
 #include "cli/commands.h"
@@ -14,6 +17,7 @@
 #include "cli/model_options.h"
 #include "core/errors.h"
 #include "core/ops/convert.h"
+#include "core/ops/int8_linear.h"
 #include "io/bert_weights.h"
 #include "io/model_dir.h"
 #include "io/safetensors.h"
@@ -97,6 +101,28 @@ ConvertedTensor convert_tensor(const io::TensorSource& source, const io::TensorI
   return out;
 }
 
+// A matrix an int8 run multiplies in int8, as int8 (I8 `<name>`) and its row scales (F32
+// `<name>_scale`): rounded to fp16 first and quantized exactly as a run with --precision int8
+// quantizes at load, so the converted directory scores the same bytes as the original does.
+std::vector<ConvertedTensor> quantize_tensor(const io::TensorSource& source, const io::TensorInfo& t) {
+  const Int8Matrix q = io::quantize_matrix(source, t, DType::f16);
+  std::vector<ConvertedTensor> out(2);
+  const auto copy = [](ConvertedTensor& c, const void* data, size_t bytes) {
+    c.bytes.reset(new std::byte[bytes]);
+    std::memcpy(c.bytes.get(), data, bytes);
+    c.entry.data = {c.bytes.get(), bytes};
+  };
+  out[0].entry.name = t.name;
+  out[0].entry.dtype = "I8";
+  out[0].entry.shape = t.shape;
+  copy(out[0], q.values.data(), q.values.size());
+  out[1].entry.name = t.name + std::string(io::kInt8ScaleSuffix);
+  out[1].entry.dtype = "F32";
+  out[1].entry.shape = {t.shape[0]};
+  copy(out[1], q.scales.data(), q.scales.size() * sizeof(float));
+  return out;
+}
+
 // A HuggingFace hub snapshot's files are symlinks into ../../blobs/: the targets are copied (so the
 // new directory stands alone), and paths are made relative lexically, since fs::relative would
 // resolve the links and name the blob instead.
@@ -115,7 +141,8 @@ void copy_other_files(const fs::path& from, const fs::path& to) {
 
 int run_convert(const ConvertOptions& o) {
   const fs::path dir = resolve_model_dir(o.model);
-  const DType target = o.precision == "bf16" ? DType::bf16 : DType::f16;
+  const bool int8 = o.precision == "int8";
+  const DType target = o.precision == "bf16" ? DType::bf16 : DType::f16;  // int8: the other matrices
   io::read_encoder_config(dir / "config.json");  // refuse a directory that is not a model first
   const auto source = io::open_weights(dir);
   const fs::path out = fs::absolute(o.output).lexically_normal();
@@ -129,7 +156,16 @@ int run_convert(const ConvertOptions& o) {
   fs::create_directories(temp);
   try {
     std::vector<ConvertedTensor> converted;
-    for (const io::TensorInfo& t : source->tensors()) converted.push_back(convert_tensor(*source, t, target));
+    int quantized = 0;
+    for (const io::TensorInfo& t : source->tensors()) {
+      const bool is_float = t.dtype == "F32" || t.dtype == "F16" || t.dtype == "BF16";
+      if (int8 && is_float && t.shape.size() == 2 && io::int8_product_matrix(t.name)) {
+        for (ConvertedTensor& c : quantize_tensor(*source, t)) converted.push_back(std::move(c));
+        ++quantized;
+      } else {
+        converted.push_back(convert_tensor(*source, t, target));
+      }
+    }
     std::sort(converted.begin(), converted.end(), [](const ConvertedTensor& a, const ConvertedTensor& b) {
       const int ra = dtype_rank(a.entry.dtype), rb = dtype_rank(b.entry.dtype);
       return ra != rb ? ra > rb : a.entry.name < b.entry.name;
@@ -141,14 +177,23 @@ int run_convert(const ConvertOptions& o) {
       bytes += c.entry.data.size();
     }
     try {
-      io::write_safetensors(temp / "model.safetensors", entries, {{"format", "pt"}});
+      std::map<std::string, std::string> metadata{{"format", "pt"}};
+      if (int8) {
+        metadata[std::string(io::kQuantizationKey)] = "int8";
+        metadata[std::string(io::kInt8BitsKey)] = int8_weight_limit() == 127 ? "8" : "7";
+      }
+      io::write_safetensors(temp / "model.safetensors", entries, metadata);
     } catch (const std::runtime_error& e) {
       throw ResourceError(e.what());
     }
     copy_other_files(dir, temp);
     fs::rename(temp, out);
-    print_error("simscore: wrote {} ({} tensors, {:.1f} MiB, matrices in {})\n", out.string(),
-               entries.size(), static_cast<double>(bytes) / 1048576.0, dtype_name(target));
+    const std::string matrices =
+        int8 ? fmt::format("{} matrices in int8 with {}-bit weights for this CPU's int8 kernels, the others in fp16",
+                           quantized, int8_weight_limit() == 127 ? 8 : 7)
+             : fmt::format("matrices in {}", dtype_name(target));
+    print_error("simscore: wrote {} ({} tensors, {:.1f} MiB, {})\n", out.string(), entries.size(),
+                static_cast<double>(bytes) / 1048576.0, matrices);
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(temp, ignored);
@@ -163,12 +208,14 @@ Run add_convert_command(CLI::App& app) {
   auto options = std::make_shared<ConvertOptions>();
   CLI::App* command = app.add_subcommand(
       "convert",
-      "Write a copy of a model directory with half-precision weights in model.safetensors");
+      "Write a copy of a model directory with half-precision (or int8) weights in model.safetensors");
   command->add_option("--model,-m", options->model,
                       "Model directory or cached ORG/NAME[@REVISION] to convert (default: $SIMSCORE_MODEL, "
                       "else the default model)");
-  command->add_option("--precision", options->precision, "fp16 (default) or bf16")
-      ->check(CLI::IsMember({"fp16", "bf16"}));
+  command->add_option("--precision", options->precision,
+                      "fp16 (default), bf16, or int8 (the matrices --precision int8 multiplies in int8 "
+                      "stored as int8 with a scale per row, for this CPU's int8 kernels; the others fp16)")
+      ->check(CLI::IsMember({"fp16", "bf16", "int8"}));
   command->add_option("OUT_DIR", options->output, "The new model directory (must not exist)")->required();
   return [command, options] { return command->parsed() ? run_convert(*options) : -1; };
 }

@@ -68,8 +68,10 @@ int run_inspect(const InspectOptions& o) {
   const size_t arena_tokens = std::max(o.max_batch_tokens, max_length.tokens);
   auto plan_for = [&](const ModelOptions& as_run) {
     const DType storage = storage_precision(as_run);
-    return EncoderPlan(config, weight_shapes(config, storage, pooler, labels), product_backend(as_run, backend),
-                       threads);
+    const ProductBackend products = product_backend(as_run, backend);
+    return EncoderPlan(config,
+                       weight_shapes(config, storage, pooler, labels, products.precision == ComputePrecision::int8),
+                       products, threads);
   };
 
   std::string architecture = layout.has_classifier ? "ForSequenceClassification" : "Model";
@@ -131,7 +133,8 @@ int run_inspect(const InspectOptions& o) {
   fmt::print("memory         per precision: weights as stored (+ prepacked copies) + activation arena "
              "for {} tokens per batch, {} threads\n",
              arena_tokens, threads);
-  // int8 holds fp16 weights (read by the fp32 FFN output product) and the int8 copies.
+  // int8 holds its matrices as int8 (a byte per weight, a scale per row) plus the prepacked int8
+  // copies, and the other matrices (FFN output, embeddings) in fp16.
   for (const char* precision : {"fp32", "fp16", "bf16", "int8"}) {
     ModelOptions as_run;
     as_run.precision = precision;

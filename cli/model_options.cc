@@ -128,6 +128,7 @@ io::LoadedModel load_model(const ModelOptions& o) {
   io::ModelLoadOptions load;
   load.precision = storage_precision(o);
   const GemmBackend backend = select_gemm_backend();
+  load.int8_products = product_backend(o, backend).precision == ComputePrecision::int8;
   if (quantization(o) == Quantization::int8 && product_backend(o, backend).precision != ComputePrecision::int8)
     fmt::print(stderr, "simscore: --precision int8 needs a oneDNN backend, not SIMSCORE_GEMM=openblas; "
                "weights stay fp16 and products run in fp32\n");

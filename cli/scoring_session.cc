@@ -48,8 +48,10 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
     const auto dir = resolve_model_dir(model_options.model);
     const EncoderConfig config = io::read_encoder_config(dir / "config.json");
     const DType storage = storage_precision(model_options);
-    const EncoderPlan plan(config, weight_shapes(config, storage, false, 0),
-                           product_backend(model_options, select_gemm_backend()), 1);
+    const ProductBackend backend = product_backend(model_options, select_gemm_backend());
+    const EncoderPlan plan(config,
+                           weight_shapes(config, storage, false, 0, backend.precision == ComputePrecision::int8),
+                           backend, 1);
     const size_t weights = weight_bytes(plan);
     const size_t baseline = io::resident_bytes();
     if (weights + baseline + kUnplannedBytes > *budget_)

@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "core/ops/convert.h"
+#include "core/ops/int8_linear.h"
 
 namespace simscore::io {
 namespace {
@@ -61,9 +62,13 @@ void stream_as_f32(const TensorSource& source, const TensorInfo& tensor, DType s
 
 class Loader {
  public:
-  Loader(std::shared_ptr<const TensorSource> source, std::string prefix, DType storage,
+  Loader(std::shared_ptr<const TensorSource> source, std::string prefix, DType storage, bool int8_products,
          std::vector<std::any>& owners)
-      : source_(std::move(source)), prefix_(std::move(prefix)), storage_(storage), owners_(owners) {}
+      : source_(std::move(source)),
+        prefix_(std::move(prefix)),
+        storage_(storage),
+        int8_products_(int8_products),
+        owners_(owners) {}
 
   const TensorInfo& entry(const std::string& name, std::initializer_list<int64_t> shape) const {
     const TensorInfo* found = source_->find(name);
@@ -109,7 +114,73 @@ class Loader {
   }
 
   Linear linear(const std::string& name, int64_t out, int64_t in) {
-    return {matrix(name + ".weight", out, in), vector(name + ".bias", out)};
+    const std::string weight = prefix_ + name + ".weight";
+    if (const TensorInfo* w = source_->find(weight); w && w->dtype == "I8") return int8_linear(name, out, in);
+    if (int8_products_ && int8_product_matrix(weight)) return quantized_linear(name, out, in);
+    return {matrix(name + ".weight", out, in), vector(name + ".bias", out), std::nullopt};
+  }
+
+  // A matrix an int8 product multiplies, quantized as it is read: its fp16 copy is never kept.
+  Linear quantized_linear(const std::string& name, int64_t out, int64_t in) {
+    const TensorInfo& e = entry(prefix_ + name + ".weight", {out, in});
+    auto q = std::make_shared<Int8Matrix>(quantize_matrix(*source_, e, storage_));
+    Linear linear{TensorView{storage_, {out, in}, nullptr}, vector(name + ".bias", out),
+                  Int8Storage{q->values.data(), q->scales.data(), int8_weight_limit()}};
+    owners_.push_back(std::move(q));
+    return linear;
+  }
+
+  // A matrix `simscore convert --precision int8` wrote (kInt8ScaleSuffix): read in place when an
+  // int8 product multiplies it, else (another backend, or a matrix that runs in fp32) widened
+  // (scale x value) to the storage precision.
+  Linear int8_linear(const std::string& name, int64_t out, int64_t in) {
+    const std::string file = source_->path().string();
+    const TensorInfo& e = entry(prefix_ + name + ".weight", {out, in});
+    const std::string scale_name = e.name + std::string(kInt8ScaleSuffix);
+    const TensorInfo* s = source_->find(scale_name);
+    if (!s)
+      throw ModelError(fmt::format("{}: tensor {} is I8 but its scale tensor {} is missing", file, e.name,
+                                   scale_name));
+    if (s->dtype != "F32" || s->shape != std::vector<int64_t>{out})
+      throw ModelError(fmt::format("{}: tensor {} has dtype {} and shape [{}]; the scales of {} must be F32 [{}]",
+                                   file, scale_name, s->dtype, fmt::join(s->shape, ", "), e.name, out));
+    const int limit = int8_limit();
+    // The scales are copied (a float per row): the file guarantees no alignment for them.
+    auto scales = std::shared_ptr<float[]>(new float[static_cast<size_t>(out)]);
+    source_->read(*s, 0, static_cast<size_t>(out), reinterpret_cast<std::byte*>(scales.get()));
+    for (int64_t r = 0; r < out; ++r)
+      if (!std::isfinite(scales[r]) || scales[r] < 0.0f)
+        throw ModelError(fmt::format("{}: tensor {} holds {} at element {}; a scale must be finite and not "
+                                     "negative", file, scale_name, scales[r], r));
+    const size_t count = static_cast<size_t>(out * in);
+    const auto* values = reinterpret_cast<const int8_t*>(source_->mapped(e));
+    if (!values) {
+      auto buffer = std::shared_ptr<int8_t[]>(new int8_t[count]);
+      source_->read(e, 0, count, reinterpret_cast<std::byte*>(buffer.get()));
+      values = buffer.get();
+      owners_.push_back(std::move(buffer));
+    }
+    for (size_t i = 0; i < count; ++i)
+      if (std::abs(static_cast<int>(values[i])) > limit)
+        throw ModelError(fmt::format("{}: tensor {} holds {} at element {}, beyond the ±{} its metadata {} = {} "
+                                     "allows", file, e.name, values[i], i, limit, kInt8BitsKey,
+                                     source_->metadata(std::string(kInt8BitsKey))));
+    Linear linear{TensorView{storage_, {out, in}, nullptr}, vector(name + ".bias", out), std::nullopt};
+    if (int8_products_ && int8_product_matrix(e.name)) {
+      linear.int8 = Int8Storage{values, scales.get(), limit};
+      owners_.push_back(std::move(scales));
+      return linear;
+    }
+    auto buffer = std::shared_ptr<std::byte[]>(new std::byte[linear.weight.bytes()]);
+    std::vector<float> row(static_cast<size_t>(in));
+    const size_t element = dtype_size(storage_);
+    for (int64_t r = 0; r < out; ++r) {
+      for (int64_t c = 0; c < in; ++c) row[c] = scales[r] * static_cast<float>(values[r * in + c]);
+      convert_from_f32(row.data(), storage_, buffer.get() + static_cast<size_t>(r * in) * element, row.size());
+    }
+    linear.weight.data = buffer.get();
+    owners_.push_back(std::move(buffer));
+    return linear;
   }
 
   LayerNormWeights layer_norm(const std::string& name, int64_t size) {
@@ -134,13 +205,52 @@ class Loader {
     }
   }
 
+  // The weights' magnitude limit a file with int8 tensors declares (kInt8BitsKey); refused where
+  // int8 products will read them and this CPU's kernels cannot take them.
+  int int8_limit() const {
+    const std::string file = source_->path().string();
+    const std::string bits = source_->metadata(std::string(kInt8BitsKey));
+    if (bits != "7" && bits != "8")
+      throw ModelError(fmt::format("{}: has I8 tensors but its metadata {} is \"{}\", expected \"7\" or \"8\" "
+                                   "(written by simscore convert --precision int8)", file, kInt8BitsKey, bits));
+    const int limit = bits == "8" ? 127 : 63;
+    if (int8_products_ && limit > int8_weight_limit())
+      throw ModelError(fmt::format(
+          "{}: int8 weights of 8 bits (converted on a CPU with VNNI); this CPU's int8 kernels ({}) would "
+          "saturate on them: convert the original model on this CPU, or run with --precision fp16",
+          file, int8_kernel_isa()));
+    return limit;
+  }
+
   std::shared_ptr<const TensorSource> source_;
   std::string prefix_;
   DType storage_;
+  bool int8_products_;
   std::vector<std::any>& owners_;
 };
 
 }  // namespace
+
+Int8Matrix quantize_matrix(const TensorSource& source, const TensorInfo& tensor, DType storage) {
+  const auto rows = static_cast<int>(tensor.shape.at(0)), cols = static_cast<int>(tensor.shape.at(1));
+  std::vector<float> floats(static_cast<size_t>(rows) * static_cast<size_t>(cols));
+  std::vector<std::byte> rounded;
+  stream_as_f32(source, tensor, storage, [&](const float* values, size_t count, size_t first) {
+    rounded.resize(count * dtype_size(storage));
+    convert_from_f32(values, storage, rounded.data(), count);
+    convert_to_f32(rounded.data(), storage, floats.data() + first, count);
+  });
+  return quantize_matrix_rows(floats.data(), rows, cols, int8_weight_limit());
+}
+
+bool int8_product_matrix(std::string_view name) {
+  if (name.find("encoder.layer.") == std::string_view::npos) return false;
+  for (std::string_view matrix : {"attention.self.query.weight", "attention.self.key.weight",
+                                  "attention.self.value.weight", "attention.output.dense.weight",
+                                  "intermediate.dense.weight"})
+    if (name.ends_with(matrix)) return true;
+  return false;
+}
 
 bool representable(float value, DType storage) {
   return std::isfinite(value) && (storage != DType::f16 || std::fabs(value) < 65520.f);
@@ -173,11 +283,11 @@ BertWeightsLayout detect_bert_layout(const TensorSource& file) {
 
 EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> file,
                                  const BertWeightsLayout& layout, const EncoderConfig& config,
-                                 DType storage, bool with_heads) {
+                                 DType storage, bool with_heads, bool int8_products) {
   EncoderWeights w;
   w.storage = storage;
   w.owners.push_back(file);
-  Loader load(file, layout.prefix, storage, w.owners);
+  Loader load(file, layout.prefix, storage, int8_products, w.owners);
   const int64_t h = config.hidden_size;
   const int64_t ffn = config.intermediate_size;
 

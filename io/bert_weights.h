@@ -5,9 +5,11 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/model/config.h"
 #include "core/model/weights.h"
+#include "core/ops/int8_linear.h"
 #include "io/tensor_source.h"
 
 namespace simscore::io {
@@ -28,9 +30,25 @@ bool representable(float value, DType storage);
 BertWeightsLayout detect_bert_layout(const TensorSource& source);
 
 // Loads every tensor the encoder (and, when present and wanted, the pooler and classifier) needs,
-// checking shapes against `config`.
+// checking shapes against `config`. Matrices stored as int8 (below) are read in place into
+// Linear::int8 when `int8_products` (the run multiplies them in int8), else widened to `storage`.
 EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> source,
                                  const BertWeightsLayout& layout, const EncoderConfig& config,
-                                 DType storage, bool with_heads);
+                                 DType storage, bool with_heads, bool int8_products = false);
+
+// int8 storage (`simscore convert --precision int8`): each matrix an int8 run multiplies in int8
+// (int8_product_matrix) is a tensor `<name>.weight` of dtype I8 beside `<name>.weight_scale`, F32
+// [out]: W[r, :] ~= scale[r] * weight[r, :]. The file's metadata says the quantization and the
+// weights' bit width: 7 (|value| <= 63, for CPUs without VNNI) or 8 (|value| <= 127).
+inline constexpr std::string_view kInt8ScaleSuffix = "_scale";
+inline constexpr std::string_view kQuantizationKey = "simscore.quantization";  // "int8"
+inline constexpr std::string_view kInt8BitsKey = "simscore.int8_weight_bits";   // "7" or "8"
+// Q, K, V, the attention output and FFN in of every layer (core/encoder/encoder_plan.h).
+bool int8_product_matrix(std::string_view tensor_name);
+
+// A matrix [out, in] of `source` quantized as an int8 product quantizes it (core/ops/int8_linear.h,
+// this CPU's weight limit), from its values rounded to `storage`; read in chunks, so only the one
+// matrix is ever held in fp32. ModelError for values `storage` cannot hold.
+Int8Matrix quantize_matrix(const TensorSource& source, const TensorInfo& tensor, DType storage);
 
 }  // namespace simscore::io

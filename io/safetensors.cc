@@ -187,7 +187,12 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
   const uint64_t data_start = kLengthBytes + header_size;
   const uint64_t data_size = file->file_size_ - data_start;
   for (const auto& [name, value] : header.items()) {
-    if (name == kMetadataKey) continue;  // free-form strings (e.g. "format": "pt"); nothing to load
+    if (name == kMetadataKey) {  // free-form strings (e.g. "format": "pt"); non-strings are ignored
+      if (value.is_object())
+        for (const auto& [key, text] : value.items())
+          if (text.is_string()) file->metadata_[key] = text.get<std::string>();
+      continue;
+    }
     uint64_t begin = 0, end = 0;
     SafetensorsEntry entry = parse_entry(name, value, data_size, path, begin, end);
     entry.offset = data_start + begin;

@@ -38,6 +38,8 @@ class SafetensorsFile {
   const std::filesystem::path& path() const { return path_; }
   // In the order the header lists them.
   const std::vector<SafetensorsEntry>& entries() const { return entries_; }
+  // The header's "__metadata__" strings (e.g. "format": "pt").
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
   // nullptr when the file has no tensor of that name.
   const SafetensorsEntry* find(std::string_view name) const;
 
@@ -55,6 +57,7 @@ class SafetensorsFile {
   mutable const std::byte* map_ = nullptr;  // mapped lazily, on the first call to mapped()
   mutable std::once_flag map_once_;
   std::vector<SafetensorsEntry> entries_;
+  std::map<std::string, std::string> metadata_;
 };
 
 // Element size in bytes of a safetensors dtype string, or 0 for an unknown one.

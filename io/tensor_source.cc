@@ -34,6 +34,10 @@ class SafetensorsSource final : public TensorSource {
     part.size = count * element;
     file_->read(part, std::span(out, part.size));
   }
+  std::string metadata(const std::string& key) const override {
+    const auto found = file_->metadata().find(key);
+    return found == file_->metadata().end() ? std::string() : found->second;
+  }
 
  private:
   const SafetensorsEntry& entry(const TensorInfo& tensor) const { return *file_->find(tensor.name); }

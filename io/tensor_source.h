@@ -33,6 +33,8 @@ class TensorSource {
   // Copies `count` elements starting at element `first` (row-major order) into `out`, in the
   // tensor's own dtype, without mapping the file. Throws ModelError on an I/O problem.
   virtual void read(const TensorInfo& tensor, size_t first, size_t count, std::byte* out) const = 0;
+  // A free-form string the file carries about itself (safetensors' "__metadata__"), "" when absent.
+  virtual std::string metadata(const std::string& /*key*/) const { return {}; }
 };
 
 // The storage DType of a tensor, or ModelError naming the source and tensor for other dtypes.

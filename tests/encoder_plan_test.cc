@@ -18,6 +18,7 @@
 #include "core/encoder/encoder_plan.h"
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
+#include "core/ops/int8_linear.h"
 #include "core/ops/linear_block.h"
 
 namespace simscore {
@@ -34,8 +35,9 @@ EncoderConfig config_of(int hidden, int ffn, int layers) {
   return c;
 }
 
-// weight_shapes with random data in `storage` (the owners keep it alive).
-EncoderWeights random_weights(const EncoderConfig& config, DType storage, int labels) {
+// weight_shapes with random data in `storage` (the owners keep it alive); with `int8_products`,
+// the matrices int8 products multiply held as int8, as the loader holds them for such a run.
+EncoderWeights random_weights(const EncoderConfig& config, DType storage, int labels, bool int8_products = false) {
   EncoderWeights w = weight_shapes(config, storage, labels > 0, labels);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> value(-0.1f, 0.1f);
@@ -60,6 +62,17 @@ EncoderWeights random_weights(const EncoderConfig& config, DType storage, int la
     }
   if (w.pooler) fill(w.pooler->weight);
   if (w.classifier) fill(w.classifier->weight);
+  if (int8_products)
+    for (EncoderLayerWeights& l : w.layers)
+      for (Linear* m : {&l.query, &l.key, &l.value, &l.attention_output, &l.intermediate}) {
+        std::vector<float> f32(static_cast<size_t>(m->weight.elements()));
+        convert_to_f32(m->weight.data, storage, f32.data(), f32.size());
+        auto q = std::make_shared<Int8Matrix>(
+            quantize_matrix_rows(f32.data(), m->out_features(), m->in_features(), int8_weight_limit()));
+        m->int8 = Int8Storage{q->values.data(), q->scales.data(), int8_weight_limit()};
+        m->weight.data = nullptr;
+        w.owners.emplace_back(q);
+      }
   return w;
 }
 
@@ -78,7 +91,8 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
         if (kind == GemmBackend::openblas && quantization == Quantization::int8) continue;  // no int8 products
         SCOPED_TRACE(::testing::Message() << "backend " << static_cast<int>(kind) << ", " << dtype_name(storage)
                                           << (quantization == Quantization::int8 ? ", int8" : ""));
-        const EncoderWeights weights = random_weights(config, storage, 2);
+        const bool int8 = quantization == Quantization::int8;
+        const EncoderWeights weights = random_weights(config, storage, 2, int8);
         const ProductBackend backend = ProductBackend::for_storage(kind, storage, quantization);
         const EncoderPlan plan(config, weights, backend, 2);
         ASSERT_EQ(plan.layers().size(), static_cast<size_t>(config.num_layers));
@@ -129,7 +143,7 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
         EXPECT_EQ(encoder.packed_bytes(), plan.packed_bytes());
 
         // Shapes alone (inspect, --max-memory) give the same plan as loaded weights.
-        const EncoderPlan from_shapes(config, weight_shapes(config, storage, true, 2), backend, 2);
+        const EncoderPlan from_shapes(config, weight_shapes(config, storage, true, 2, int8), backend, 2);
         EXPECT_EQ(from_shapes.weights_bytes(), plan.weights_bytes());
         EXPECT_EQ(from_shapes.parameters(), plan.parameters());
         EXPECT_EQ(from_shapes.packed_bytes(), plan.packed_bytes());
@@ -147,8 +161,10 @@ TEST(EncoderPlan, ABatchUsesThePlannedArena) {
   const EncoderConfig config = config_of(64, 256, 2);
   for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas})
     for (Quantization quantization : {Quantization::none, Quantization::int8}) {
-      const EncoderWeights weights = random_weights(config, DType::f16, 0);
-      const EncoderPlan plan(config, weights, ProductBackend::for_storage(kind, DType::f16, quantization),
+      const ProductBackend backend = ProductBackend::for_storage(kind, DType::f16, quantization);
+      const EncoderWeights weights =
+          random_weights(config, DType::f16, 0, backend.precision == ComputePrecision::int8);
+      const EncoderPlan plan(config, weights, backend,
                              compute_threads());
       const BertEncoder encoder(config, weights, plan);
       TokenBatch batch;

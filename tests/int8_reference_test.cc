@@ -41,12 +41,19 @@ EncoderPlan plan_of(const io::LoadedModel& model, bool int8) {
                      compute_threads());
 }
 
+// Whether that plan multiplies in int8, so the weights load as such a run loads them (io::ModelLoadOptions).
+bool int8_products(DType storage, bool int8) {
+  return ProductBackend::for_storage(gemm_backend(), storage, int8 ? Quantization::int8 : Quantization::none)
+             .precision == ComputePrecision::int8;
+}
+
 class TinyModelInt8 : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TinyModelInt8, CloseToTransformersFp32) {
   SIMSCORE_REQUIRE_FIXTURE("expected/" + GetParam() + ".json");
   const json expected = testing::read_expected(GetParam());
-  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f16);
+  const io::LoadedModel model =
+      testing::load_fixture_model(GetParam(), DType::f16, int8_products(DType::f16, true));
   const BertEncoder encoder(model.config, model.weights, plan_of(model, true));
   ASSERT_EQ(encoder.precision(), ComputePrecision::int8) << encoder.kernel_description();
   EXPECT_EQ(encoder.packed_bytes(), encoder.plan().packed_bytes());
@@ -85,6 +92,7 @@ std::vector<float> minilm_scores(DType storage, bool int8, const std::vector<Tex
                                  const std::vector<std::string_view>& texts, std::vector<float>* embeddings) {
   io::ModelLoadOptions options;
   options.precision = storage;
+  options.int8_products = int8_products(storage, int8);
   const io::LoadedModel model = io::load_model(testing::minilm_dir(), options);
   const BertEncoder encoder(model.config, model.weights, plan_of(model, int8));
   EXPECT_EQ(encoder.precision() == ComputePrecision::int8, int8) << encoder.kernel_description();

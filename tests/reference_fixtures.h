@@ -22,9 +22,11 @@ inline nlohmann::json read_expected(const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
-inline io::LoadedModel load_fixture_model(const std::string& name, DType precision) {
+// `int8_products`: the matrices int8 products multiply held as int8, as a --precision int8 run loads them.
+inline io::LoadedModel load_fixture_model(const std::string& name, DType precision, bool int8_products = false) {
   io::ModelLoadOptions options;
   options.precision = precision;
+  options.int8_products = int8_products;
   return io::load_model(fixtures_dir() / "models" / name, options);
 }
 

@@ -14,7 +14,12 @@ struct Tally {
     parameters += v.size();
   }
   void add(const Linear& l) {
-    add(l.weight);
+    if (l.int8) {  // a byte per weight and a scale per row
+      bytes += static_cast<size_t>(l.weight.elements()) + static_cast<size_t>(l.out_features()) * sizeof(float);
+      parameters += static_cast<size_t>(l.weight.elements());
+    } else {
+      add(l.weight);
+    }
     add(l.bias);
   }
   void add(const LayerNormWeights& n) {
@@ -46,11 +51,11 @@ Tally tally(const EncoderWeights& w) {
 size_t EncoderWeights::bytes() const { return tally(*this).bytes; }
 size_t EncoderWeights::parameters() const { return tally(*this).parameters; }
 
-EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler, int labels) {
+EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler, int labels, bool int8_products) {
   const int64_t h = c.hidden_size, ffn = c.intermediate_size;
   const auto matrix = [&](int64_t rows, int64_t cols) { return TensorView{storage, {rows, cols}, nullptr}; };
   const auto linear = [&](int64_t out, int64_t in) {
-    return Linear{matrix(out, in), std::vector<float>(static_cast<size_t>(out))};
+    return Linear{matrix(out, in), std::vector<float>(static_cast<size_t>(out)), std::nullopt};
   };
   const auto norm = [&] {
     return LayerNormWeights{std::vector<float>(static_cast<size_t>(h)), std::vector<float>(static_cast<size_t>(h))};
@@ -61,9 +66,13 @@ EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler,
   w.position_embeddings = matrix(c.max_position_embeddings, h);
   w.token_type_embeddings = matrix(c.type_vocab_size, h);
   w.embedding_norm = norm();
-  for (int i = 0; i < c.num_layers; ++i)
-    w.layers.push_back({linear(h, h), linear(h, h), linear(h, h), linear(h, h), norm(),
-                        linear(ffn, h), linear(h, ffn), norm()});
+  for (int i = 0; i < c.num_layers; ++i) {
+    EncoderLayerWeights& layer = w.layers.emplace_back(EncoderLayerWeights{
+        linear(h, h), linear(h, h), linear(h, h), linear(h, h), norm(), linear(ffn, h), linear(h, ffn), norm()});
+    if (int8_products)
+      for (Linear* l : {&layer.query, &layer.key, &layer.value, &layer.attention_output, &layer.intermediate})
+        l->int8 = Int8Storage{};
+  }
   if (pooler) w.pooler = linear(h, h);
   if (labels > 0) w.classifier = linear(labels, h);
   return w;

@@ -34,6 +34,9 @@ struct Int8Matrix {
   std::vector<float> scales;
 };
 Int8Matrix quantize_weight_rows(const BlockSpec& spec, int limit = int8_weight_limit());
+// The same for a row-major fp32 matrix w[rows, cols] (`simscore convert --precision int8` writes
+// what a run quantizing at load would make); `first_row` only names rows in errors.
+Int8Matrix quantize_matrix_rows(const float* w, int rows, int cols, int limit, int first_row = 0);
 
 // x[rows, cols] -> q[rows, cols] + shift, scale per row: x ~= scale[r] * q[r, :], q in [-127, 127],
 // rounded to nearest (ties to even). `shift` is 0 for s8 or 128 for u8 (q + 128 fits a byte).
@@ -48,7 +51,9 @@ enum class Int8Source { u8_shifted, s8 };
 // whose precision is ComputePrecision::int8.
 class Int8Linear final : public Product {
  public:
-  // spec as for LinearBlock; spec.output must be f32.
+  // spec as for LinearBlock; spec.output must be f32. With spec.layer->int8 (which must then
+  // outlive the product) the stored values and scales are used, read in place where oneDNN's
+  // kernel takes W as stored, else reordered once; otherwise W is quantized here (a copy).
   explicit Int8Linear(const BlockSpec& spec, Int8Source source = Int8Source::u8_shifted);
   ~Int8Linear();
   Int8Linear(Int8Linear&&) noexcept;
@@ -67,12 +72,16 @@ class Int8Linear final : public Product {
   size_t scratch_floats() const override { return kScratchFixedFloats; }
   using Product::scratch_floats;  // scratch_floats(rows)
   size_t scratch_floats_per_row() const override { return per_row_floats(spec_.inputs, spec_.outputs); }
-  size_t bytes() const override;                 // the int8 weights as oneDNN holds them, and scales
+  // The int8 weights as oneDNN holds them (none where it reads Linear::int8 in place), the
+  // scales and the shift's sums.
+  size_t bytes() const override;
   static size_t scratch_bytes(size_t rows, size_t inputs, size_t outputs);
   std::string kernel_name() const override;      // oneDNN's implementation, e.g. "gemm:jit"
 
   // What an Int8Linear for this spec allocates, without quantizing anything (spec.layer may be
   // null): oneDNN's int8 weight layout asked of the same primitive descriptor, and the scratch.
+  // It counts weights stored as int8 (Linear::int8), as every int8 run loads them: where oneDNN's
+  // kernel reads them as stored, no copy.
   static ProductCost cost(const BlockSpec& spec);
 
  private:

@@ -16,6 +16,7 @@
 #include "core/errors.h"
 #include "core/ops/convert.h"
 #include "core/ops/gemm.h"
+#include "core/ops/onednn_prepack.h"
 #include "core/ops/onednn_scratchpad.h"
 
 namespace simscore {
@@ -24,10 +25,7 @@ namespace {
 using dnnl::memory;
 using Tag = memory::format_tag;
 
-const dnnl::engine& cpu_engine() {
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
+const dnnl::engine& cpu_engine() { return onednn_cpu_engine(); }
 
 memory::data_type dnnl_type(DType d) {
   switch (d) {
@@ -201,14 +199,9 @@ LinearBlock::LinearBlock(const BlockSpec& spec, ComputePrecision precision, Weig
   if (spec.bias)
     p.bias = memory(p.bias_desc, cpu_engine(), const_cast<float*>(layer.bias.data()) + spec.first_out);
   if (layout == WeightLayout::streamed) return;
-  p.weights = memory(p.weights_desc, cpu_engine());
-  const memory::desc plain({p.k, p.n}, memory::data_type::f32, Tag::ba);
   std::vector<float> block(static_cast<size_t>(p.n) * p.k);
   widen_block(layer, spec.first_out, p.n, spec.first_in, p.k, block.data());
-  memory source(plain, cpu_engine(), block.data());
-  dnnl::stream stream(cpu_engine());
-  dnnl::reorder(source, p.weights).execute(stream, source, p.weights);
-  stream.wait();
+  p.weights = prepack_weights(block.data(), memory::data_type::f32, p.k, p.n, p.weights_desc);
 }
 
 LinearBlock::~LinearBlock() = default;

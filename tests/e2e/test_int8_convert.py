@@ -1,0 +1,186 @@
+"""`simscore convert --precision int8`: the file holds I8 matrices with F32 row scales and says its
+bit width; a run reading it scores the same bytes as a run quantizing at load; a missing or corrupt
+scale, or 8-bit weights on a CPU whose int8 kernels take 7, are refused naming file and tensor."""
+import json
+import math
+import shutil
+import struct
+
+import pytest
+
+from conftest import run
+
+PAIRS = ("A man is playing a guitar.\tA man plays the guitar.\n"
+         "A woman is slicing an onion.\tA dog runs through a field.\n"
+         "The cat sits on the mat.\tA cat is sitting on a mat.\n"
+         "Ein Mann spielt Gitarre.\tUn homme joue de la guitare.\n")
+INT8_MATRICES = ("attention.self.query.weight", "attention.self.key.weight", "attention.self.value.weight",
+                 "attention.output.dense.weight", "intermediate.dense.weight")
+MODEL_ERROR = 4
+
+
+def read_header(path):
+    data = path.read_bytes()
+    (length,) = struct.unpack("<Q", data[:8])
+    return json.loads(data[8:8 + length]), data[8 + length:]
+
+
+def write_header(path, header, body):
+    text = json.dumps(header).encode()
+    text += b" " * (-len(text) % 8)  # tensors stay aligned as the writer laid them out
+    path.write_bytes(struct.pack("<Q", len(text)) + text + body)
+
+
+@pytest.fixture(scope="module")
+def converted(simscore, default_model, tmp_path_factory):
+    out = tmp_path_factory.mktemp("int8") / "minilm-int8"
+    r = run([simscore, "convert", "--model", default_model, "--precision", "int8", out])
+    assert r.returncode == 0, r.stderr
+    assert "matrices in int8" in r.stderr, r.stderr
+    return out
+
+
+def score(simscore, model, precision="int8"):
+    r = run([simscore, "score", "--model", model, "--precision", precision, "-q"], input=PAIRS)
+    return r
+
+
+def test_file_holds_int8_matrices_and_scales(converted):
+    header, _ = read_header(converted / "model.safetensors")
+    meta = header.pop("__metadata__")
+    assert meta["simscore.quantization"] == "int8"
+    assert meta["simscore.int8_weight_bits"] in ("7", "8")
+    int8 = {name for name, t in header.items() if t["dtype"] == "I8"}
+    assert int8 and all(name.endswith(INT8_MATRICES) for name in int8), int8
+    assert len(int8) == 5 * 6  # MiniLM: six layers
+    for name in int8:
+        scale = header[name + "_scale"]
+        assert scale["dtype"] == "F32" and scale["shape"] == header[name]["shape"][:1]
+    # Everything else keeps fp16 (matrices) or its own dtype (vectors).
+    ffn_output = next(n for n in header if n.endswith("encoder.layer.0.output.dense.weight"))
+    assert header[ffn_output]["dtype"] == "F16"
+
+
+def test_converted_scores_equal_quantizing_at_load(simscore, default_model, converted):
+    at_load = score(simscore, default_model)
+    stored = score(simscore, converted)
+    assert at_load.returncode == 0 and stored.returncode == 0, at_load.stderr + stored.stderr
+    assert stored.stdout == at_load.stdout
+    assert len(stored.stdout.split()) == 4
+
+
+def test_fp16_run_widens_int8_matrices(simscore, default_model, converted):
+    fp32 = score(simscore, default_model, "fp32")
+    widened = score(simscore, converted, "fp16")
+    assert widened.returncode == 0, widened.stderr
+    # int8 weights (7 bits on AVX2) widened to fp16, products in fp32: near the fp32 run.
+    assert [float(v) for v in widened.stdout.split()] == pytest.approx([float(v) for v in fp32.stdout.split()],
+                                                                       abs=0.06)
+
+
+def broken_copy(converted, tmp_path, change):
+    """A copy of the converted model whose safetensors header `change(header, body)` edits."""
+    copy = tmp_path / "broken"
+    shutil.copytree(converted, copy, ignore=shutil.ignore_patterns("model.safetensors"))
+    header, body = read_header(converted / "model.safetensors")
+    body = change(header, bytearray(body))
+    write_header(copy / "model.safetensors", header, bytes(body))
+    return copy
+
+
+def first_int8(header):
+    return sorted(n for n, t in header.items() if n != "__metadata__" and t["dtype"] == "I8")[0]
+
+
+def test_missing_scale_is_refused(simscore, converted, tmp_path):
+    names = {}
+
+    def drop(header, body):
+        names["matrix"] = first_int8(header)
+        del header[names["matrix"] + "_scale"]
+        return body
+
+    model = broken_copy(converted, tmp_path, drop)
+    r = score(simscore, model)
+    assert r.returncode == MODEL_ERROR, r.stderr
+    assert "model.safetensors" in r.stderr and names["matrix"] + "_scale is missing" in r.stderr, r.stderr
+    assert r.stdout == ""
+
+
+def test_corrupt_scale_is_refused(simscore, converted, tmp_path):
+    names = {}
+
+    def poison(header, body):
+        names["scale"] = first_int8(header) + "_scale"
+        begin = header[names["scale"]]["data_offsets"][0]
+        body[begin + 4 * 3:begin + 4 * 4] = struct.pack("<f", math.nan)
+        return body
+
+    model = broken_copy(converted, tmp_path, poison)
+    for precision in ("int8", "fp16"):
+        r = score(simscore, model, precision)
+        assert r.returncode == MODEL_ERROR, r.stderr
+        assert "model.safetensors" in r.stderr and names["scale"] in r.stderr and "element 3" in r.stderr, r.stderr
+
+
+def test_scale_of_wrong_shape_is_refused(simscore, converted, tmp_path):
+    def reshape(header, body):
+        scale = header[first_int8(header) + "_scale"]
+        scale["dtype"], scale["shape"] = "F16", [scale["shape"][0] * 2]
+        return body
+
+    r = score(simscore, broken_copy(converted, tmp_path, reshape))
+    assert r.returncode == MODEL_ERROR and "must be F32" in r.stderr, r.stderr
+
+
+def test_bits_beyond_this_cpu_are_refused(simscore, converted, tmp_path):
+    header, _ = read_header(converted / "model.safetensors")
+    if header["__metadata__"]["simscore.int8_weight_bits"] == "8":
+        pytest.skip("this CPU's int8 kernels take 8-bit weights (VNNI)")
+
+    def eight_bits(header, body):
+        header["__metadata__"]["simscore.int8_weight_bits"] = "8"
+        return body
+
+    model = broken_copy(converted, tmp_path, eight_bits)
+    r = score(simscore, model)
+    assert r.returncode == MODEL_ERROR, r.stderr
+    assert "int8 weights of 8 bits" in r.stderr and "convert the original model" in r.stderr, r.stderr
+    # Widened for fp32 products they are fine on any CPU.
+    assert score(simscore, model, "fp16").returncode == 0
+
+
+def test_missing_bits_metadata_is_refused(simscore, converted, tmp_path):
+    def no_bits(header, body):
+        del header["__metadata__"]["simscore.int8_weight_bits"]
+        return body
+
+    r = score(simscore, broken_copy(converted, tmp_path, no_bits))
+    assert r.returncode == MODEL_ERROR and "simscore.int8_weight_bits" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("which", ["at load", "converted"])
+def test_inspect_knows_int8_memory_as_the_report_has_it(simscore, default_model, converted, tmp_path, which):
+    model = default_model if which == "at load" else converted
+    inspect = run([simscore, "inspect", "--model", model, "--json", "--precision", "int8"])
+    assert inspect.returncode == 0, inspect.stderr
+    planned = json.loads(inspect.stdout)["memory"]
+    report = tmp_path / "report.json"
+    r = run([simscore, "score", "--model", model, "--precision", "int8", "--report", report, "-q"], input=PAIRS)
+    assert r.returncode == 0, r.stderr
+    measured = json.loads(report.read_text())["memory"]
+    for key in ("weights_bytes", "prepacked_bytes", "arena_bytes"):
+        assert planned[key] == measured[key], key
+    # The int8 products' matrices are held as int8 (a byte per weight), not as fp16 beside the copies.
+    fp16 = json.loads(run([simscore, "inspect", "--model", model, "--json", "--precision", "fp16"]).stdout)["memory"]
+    assert planned["weights_bytes"] < fp16["weights_bytes"]
+
+
+@pytest.mark.parametrize("which", ["at load", "converted"])
+def test_max_memory_counts_int8_weights_as_inspect_does(simscore, default_model, converted, which):
+    model = default_model if which == "at load" else converted
+    planned = json.loads(run([simscore, "inspect", "--model", model, "--json", "--precision", "int8"]).stdout)["memory"]
+    r = run([simscore, "score", "--model", model, "--precision", "int8", "--max-memory", "1M"], input=PAIRS)
+    assert r.returncode == 5, r.stderr
+    mib = (planned["weights_bytes"] + planned["prepacked_bytes"]) / 2**20
+    assert f"weights alone need {mib:.0f} MiB in int8" in r.stderr, (mib, r.stderr)
