@@ -33,10 +33,10 @@ using nlohmann::json;
 using testing::cosine;
 using testing::pairs_of;
 
-// The plan of a --precision int8 run (or of a plain run) on the default backend.
+// The plan of a --precision int8 run (or of a plain run) on the default backend (oneDNN).
 EncoderPlan plan_of(const io::LoadedModel& model, bool int8) {
   return EncoderPlan(model.config, model.weights,
-                     ProductBackend::for_storage(gemm_backend(), model.weights.storage,
+                     ProductBackend::for_storage(GemmBackend::onednn, model.weights.storage,
                                                  int8 ? Quantization::int8 : Quantization::none),
                      compute_threads());
 }
