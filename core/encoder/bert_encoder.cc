@@ -207,7 +207,7 @@ void BertEncoder::run_layers(const TokenBatch& batch, const ActivationLayout& la
     x = product_input(hidden);
     clock.lap(timings_.other_seconds);
     // Each token's feed-forward block is independent of the others': slices of tokens, each through
-    // every (in, out) pair (bias and activation fused into `in`, fp32 before any rounding).
+    // every (in, out) pair (`in` adds the bias and applies the activation in fp32, before any rounding).
     const int slice = planned.ffn_slice_tokens ? static_cast<int>(planned.ffn_slice_tokens) : std::max(tokens, 1);
     for (int first = 0; first < tokens; first += slice) {
       const int rows = std::min(slice, tokens - first);
