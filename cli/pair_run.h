@@ -1,7 +1,10 @@
 #pragma once
 // The loop `score` and `eval` share: read the input in windows, score each window's good rows,
-// and hand every row (with its score, or none when it failed) to a sink in input order — the one
-// place where input order is restored. Memory depends on the window, never on the input's size.
+// and hand every row (with its score, or none when it failed) to a sink in input order. Order is
+// kept in two steps, each where its reordering happens: PairScorer returns the scores of the pairs
+// it is given in their order (it undoes its own length sort, so a library caller never sees it),
+// and run_pairs puts the failed rows, which never reach the scorer, back in their places. Memory
+// depends on the window, never on the input's size.
 
 #include <functional>
 #include <map>
