@@ -158,10 +158,10 @@ int run_eval(EvalOptions o) {
     }
   };
   // Labels are checked with the row, so a bad one is reported (or skipped) with its line.
-  const auto label_problem = [](const io::PairRow& row) -> std::string {
-    if (!row.label) return "the label column is missing";
-    if (!parse_label(*row.label)) return fmt::format("label \"{}\" is not a number", *row.label);
-    return "";
+  const auto label_problem = [](const io::PairRow& row) -> io::RowProblem {
+    if (!row.label) return {io::RowFailure::bad_label, "the label column is missing"};
+    if (!parse_label(*row.label)) return {io::RowFailure::bad_label, fmt::format("label \"{}\" is not a number", *row.label)};
+    return {};
   };
 
   std::optional<PairRunCounts> counts;

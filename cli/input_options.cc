@@ -58,11 +58,11 @@ io::PairReader open_pairs(const InputOptions& o, bool quiet) {
   return reader;
 }
 
-std::string row_problem(const io::PairRow& row) {
-  if (!row.error.empty()) return row.error;
-  if (row.text_a.empty()) return "the first text is empty";
-  if (row.text_b.empty()) return "the second text is empty";
-  return "";
+io::RowProblem row_problem(const io::PairRow& row) {
+  if (row.failure != io::RowFailure::none) return {row.failure, row.error};
+  if (row.text_a.empty()) return {io::RowFailure::empty_text, "the first text is empty"};
+  if (row.text_b.empty()) return {io::RowFailure::empty_text, "the second text is empty"};
+  return {};
 }
 
 }  // namespace simscore::cli

@@ -26,7 +26,7 @@ io::PairReader open_pairs(const InputOptions& options, bool quiet = false);
 // main() found descriptor 0 closed (`<&-`): reading stdin is refused rather than reading /dev/null.
 void mark_stdin_closed();
 
-// The problem with a row that has no reader error but cannot be scored (an empty text), or "".
-std::string row_problem(const io::PairRow& row);
+// Why a row cannot be scored: the reader's problem, else an empty text; none when it can.
+io::RowProblem row_problem(const io::PairRow& row);
 
 }  // namespace simscore::cli

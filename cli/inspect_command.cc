@@ -29,6 +29,7 @@ struct InspectOptions {
   int threads = 0;
   std::string precision = "fp16";  // for --json: the storage whose plan is printed
   bool json = false;
+  GemmBackend gemm = GemmBackend::onednn;  // from SIMSCORE_GEMM
 };
 
 std::string mib(size_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0); }
@@ -63,12 +64,14 @@ int run_inspect(const InspectOptions& o) {
     cpu_set_t cpus;
     threads = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
   }
-  const GemmBackend backend = select_gemm_backend();
   // The arena a scorer reserves: room for the largest batch, and always for one longest sequence.
   const size_t arena_tokens = std::max(o.max_batch_tokens, max_length.tokens);
-  auto plan_for = [&](const ModelOptions& as_run) {
+  auto plan_for = [&](const std::string& precision) {
+    ModelOptions as_run;
+    as_run.gemm = o.gemm;
+    as_run.precision = precision;
     const DType storage = storage_precision(as_run);
-    const ProductBackend products = product_backend(as_run, backend);
+    const ProductBackend products = product_backend(as_run);
     return EncoderPlan(config,
                        weight_shapes(config, storage, pooler, labels, products.precision == ComputePrecision::int8),
                        products, threads);
@@ -83,9 +86,7 @@ int run_inspect(const InspectOptions& o) {
                                           (description.normalize ? ", normalized" : "");
 
   if (o.json) {
-    ModelOptions as_run;
-    as_run.precision = o.precision;
-    const EncoderPlan plan = plan_for(as_run);
+    const EncoderPlan plan = plan_for(o.precision);
     const nlohmann::json out = {
         {"model", dir.string()},
         {"architecture", architecture},
@@ -119,9 +120,7 @@ int run_inspect(const InspectOptions& o) {
   fmt::print("hidden         {} ({} heads of {}, FFN {})\n", config.hidden_size, config.num_heads,
              config.head_dim(), config.intermediate_size);
   fmt::print("vocabulary     {} tokens, {} positions\n", config.vocab_size, config.max_position_embeddings);
-  ModelOptions fp32_run;
-  fp32_run.precision = "fp32";
-  fmt::print("parameters     {} (used by the encoder{})\n", plan_for(fp32_run).parameters(),
+  fmt::print("parameters     {} (used by the encoder{})\n", plan_for("fp32").parameters(),
              cross ? fmt::format(" and the {}-label classifier", labels) : "");
   std::string on_disk;
   for (const auto& [dtype, count] : dtypes)
@@ -136,9 +135,7 @@ int run_inspect(const InspectOptions& o) {
   // int8 holds its matrices as int8 (a byte per weight, a scale per row) plus the prepacked int8
   // copies, and the other matrices (FFN output, embeddings) in fp16.
   for (const char* precision : {"fp32", "fp16", "bf16", "int8"}) {
-    ModelOptions as_run;
-    as_run.precision = precision;
-    const EncoderPlan plan = plan_for(as_run);
+    const EncoderPlan plan = plan_for(precision);
     const size_t weights = plan.weights_bytes(), packed = plan.packed_bytes();
     const size_t arena = plan.arena_bytes(arena_tokens, max_length.tokens);
     const std::string products = plan.precisions();
@@ -169,6 +166,7 @@ Run add_inspect_command(CLI::App& app) {
   command->add_flag("--json", options->json,
                     "Print one JSON object: the model, its mode, and memory.weights_bytes, "
                     "prepacked_bytes and arena_bytes as `score --report` names them");
+  read_gemm_backend_on_parse(*command, options->gemm);
   return [command, options] { return command->parsed() ? run_inspect(*options) : -1; };
 }
 

@@ -39,6 +39,26 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
                      "Real tokens per encoder batch (default 2048)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));  // 2^20 tokens: an arena of about 16 GiB for BERT-base
   command.add_flag("--verbose,-v", o.verbose, "Describe the model and settings on stderr");
+  read_gemm_backend_on_parse(command, o.gemm);
+}
+
+void read_gemm_backend_on_parse(CLI::App& command, GemmBackend& into) {
+  // oneDNN, with fp16 and fp32 weights used as stored (widened a block of about 4 MiB at a time, so
+  // they cost their storage size and no more) and bf16 weights prepacked for native bf16 products.
+  // SIMSCORE_GEMM overrides (README "Speed").
+  command.parse_complete_callback([&into] {
+    into = GemmBackend::onednn;
+    const char* env = std::getenv("SIMSCORE_GEMM");
+    if (!env || !*env) return;
+    const std::string name = env;
+    if (name == "onednn-prepacked")
+      into = GemmBackend::onednn_prepacked;
+    else if (name == "openblas")
+      into = GemmBackend::openblas;
+    else if (name != "onednn")
+      throw CLI::ValidationError("SIMSCORE_GEMM", "must be onednn, onednn-prepacked or openblas, not \"" +
+                                                      name + "\"");
+  });
 }
 
 namespace {
@@ -91,27 +111,8 @@ Quantization quantization(const ModelOptions& o) {
   return o.precision == "int8" ? Quantization::int8 : Quantization::none;
 }
 
-ProductBackend product_backend(const ModelOptions& o, GemmBackend kind) {
-  return ProductBackend::for_storage(kind, storage_precision(o), quantization(o));
-}
-
-GemmBackend select_gemm_backend() {
-  // oneDNN, with fp16 and fp32 weights used as stored (widened a block of about 4 MiB at a time, so
-  // they cost their storage size and no more) and bf16 weights prepacked for native bf16 products.
-  // SIMSCORE_GEMM overrides (README "Speed").
-  GemmBackend backend = GemmBackend::onednn;
-  if (const char* env = std::getenv("SIMSCORE_GEMM"); env && *env) {
-    const std::string name = env;
-    if (name == "onednn-prepacked")
-      backend = GemmBackend::onednn_prepacked;
-    else if (name == "openblas")
-      backend = GemmBackend::openblas;
-    else if (name != "onednn")
-      throw CLI::ValidationError("SIMSCORE_GEMM", "must be onednn, onednn-prepacked or openblas, not \"" +
-                                                      name + "\"");
-  }
-  set_gemm_backend(backend);
-  return backend;
+ProductBackend product_backend(const ModelOptions& o) {
+  return ProductBackend::for_storage(o.gemm, storage_precision(o), quantization(o));
 }
 
 io::LoadedModel load_model(const ModelOptions& o) {
@@ -127,12 +128,12 @@ io::LoadedModel load_model(const ModelOptions& o) {
 
   io::ModelLoadOptions load;
   load.precision = storage_precision(o);
-  const GemmBackend backend = select_gemm_backend();
-  load.int8_products = product_backend(o, backend).precision == ComputePrecision::int8;
-  if (quantization(o) == Quantization::int8 && product_backend(o, backend).precision != ComputePrecision::int8)
+  const ProductBackend backend = product_backend(o);
+  load.int8_products = backend.precision == ComputePrecision::int8;
+  if (quantization(o) == Quantization::int8 && backend.precision != ComputePrecision::int8)
     fmt::print(stderr, "simscore: --precision int8 needs a oneDNN backend, not SIMSCORE_GEMM=openblas; "
                "weights stay fp16 and products run in fp32\n");
-  if (load.precision == DType::bf16 && compute_precision_for(DType::bf16) != ComputePrecision::bf16)
+  if (load.precision == DType::bf16 && backend.precision != ComputePrecision::bf16)
     print_error("simscore: --precision bf16: no native bf16 products here ({}); weights stay "
                "bf16 and products run in fp32\n", bf16_support().description);
   if (!o.mode.empty()) load.mode = o.mode == "bi" ? ScoringMode::bi : ScoringMode::cross;
@@ -161,7 +162,9 @@ io::LoadedModel load_model(const ModelOptions& o) {
     print_error("max length   {} ({})\n", s.max_length, model.max_length_source);
     print_error("tokenizer    {}\n", model.tokenizer_kind);
     print_error("threads      {}; waiting threads: {}\n", threads, wait_policy_note());
-    print_error("gemm kernel  {}; {}\n", gemm_kernel_name(), blas_kernel_note());
+    // The kernel of the backend this run uses, then OpenBLAS's (the scoring heads' small products).
+    print_error("gemm kernel  {}\n", gemm_kernel_name(o.gemm));
+    print_error("blas kernel  {}\n", blas_kernel_note());
     print_error("bf16 products {}\n", bf16_support().description);
     print_error("kernel isa   {}\n", cpu_isa_name(cpu_isa()));
   }

@@ -20,9 +20,15 @@ struct ModelOptions {
   int threads = 0;        // 0: every CPU this process may use
   size_t max_batch_tokens = 2048;
   bool verbose = false;
+  GemmBackend gemm = GemmBackend::onednn;  // from SIMSCORE_GEMM, read once the command line is parsed
 };
 
+// Registers the flags, and reads SIMSCORE_GEMM into options.gemm once `command` is parsed.
 void add_model_options(CLI::App& command, ModelOptions& options);
+
+// Reads SIMSCORE_GEMM into `into` when `command` has been parsed: a bad value is a usage error
+// there, like a bad flag (CLI::ValidationError from the parse, exit code 2).
+void read_gemm_backend_on_parse(CLI::App& command, GemmBackend& into);
 
 // The model to use: --model, else $SIMSCORE_MODEL (each a directory or a cached model id, see
 // io::locate_model), else all-MiniLM-L6-v2 beside the executable (installed:
@@ -35,12 +41,9 @@ std::filesystem::path resolve_model_dir(const std::string& flag);
 DType storage_precision(const ModelOptions& options);
 // --precision int8: the products quantize their weights; otherwise none.
 Quantization quantization(const ModelOptions& options);
-// What runs the products of a run with these options on `kind`: the one place --precision becomes a
-// ProductBackend (int8 products for --precision int8 on oneDNN backends).
-ProductBackend product_backend(const ModelOptions& options, GemmBackend kind);
-
-// Chooses the matrix-product backend: oneDNN unless SIMSCORE_GEMM says otherwise.
-GemmBackend select_gemm_backend();
+// What runs the products of a run with these options: the one place --precision and SIMSCORE_GEMM
+// become a ProductBackend (int8 products for --precision int8 on oneDNN backends).
+ProductBackend product_backend(const ModelOptions& options);
 
 // Applies --threads, loads the model, and (with --verbose) describes it on stderr.
 io::LoadedModel load_model(const ModelOptions& options);

@@ -12,19 +12,6 @@
 
 namespace simscore::cli {
 
-std::string failure_reason(const std::string& problem) {
-  const std::pair<const char*, const char*> reasons[] = {
-      {"expected at least", "column_count"}, {"missing key", "column_count"},
-      {"invalid UTF-8", "invalid_utf8"},     {"NUL", "nul_byte"},
-      {"empty line", "empty_line"},          {"longer than", "line_too_long"},
-      {"text is empty", "empty_text"},       {"JSON", "invalid_json"},
-      {"label", "bad_label"},
-  };
-  for (const auto& [needle, reason] : reasons)
-    if (problem.find(needle) != std::string::npos) return reason;
-  return "other";
-}
-
 size_t row_memory_bytes(const io::PairRow& row, size_t overhead) {
   size_t bytes = overhead + row.text_a.capacity() + row.text_b.capacity();
   for (const std::string& field : row.fields) bytes += field.capacity() + sizeof field;
@@ -85,9 +72,9 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     scores.assign(count, std::nullopt);
     std::vector<size_t> scored;
     for (size_t i = 0; i < count; ++i) {
-      std::string problem = row_problem(rows[i]);
-      if (problem.empty() && o.extra_check) problem = o.extra_check(rows[i]);
-      if (problem.empty()) {
+      io::RowProblem problem = row_problem(rows[i]);
+      if (!problem && o.extra_check) problem = o.extra_check(rows[i]);
+      if (!problem) {
         if (prompting) {
           prompted.push_back(o.prompt_a + rows[i].text_a);
           prompted.push_back(o.prompt_b + rows[i].text_b);
@@ -98,10 +85,10 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
         scored.push_back(i);
         continue;
       }
-      if (!o.skip_bad_rows) throw InputError(reader.display_name(), rows[i].line, problem);
-      if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), rows[i].line, problem);
+      if (!o.skip_bad_rows) throw InputError(reader.display_name(), rows[i].line, problem.message);
+      if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), rows[i].line, problem.message);
       ++counts.failed;
-      ++counts.failed_by_reason[failure_reason(problem)];
+      ++counts.failed_by_reason[io::row_failure_name(problem.reason)];
     }
     const uint64_t bytes_after = reader.bytes_consumed();
     progress.start_window(counts.rows, count, bytes_before, bytes_after);
@@ -131,7 +118,7 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
         throw ModelError(fmt::format("{}:{}: {}", reader.display_name(), row.line, problem));
       if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), row.line, problem);
       ++counts.failed;
-      ++counts.failed_by_reason["non_finite_score"];
+      ++counts.failed_by_reason[io::row_failure_name(io::RowFailure::non_finite_score)];
     }
     sink(std::span(rows.data(), count), scores);
     counts.rows += count;

@@ -1,7 +1,10 @@
 #pragma once
 // The loop `score` and `eval` share: read the input in windows, score each window's good rows,
-// and hand every row (with its score, or none when it failed) to a sink in input order — the one
-// place where input order is restored. Memory depends on the window, never on the input's size.
+// and hand every row (with its score, or none when it failed) to a sink in input order. Order is
+// kept in two steps, each where its reordering happens: PairScorer returns the scores of the pairs
+// it is given in their order (it undoes its own length sort, so a library caller never sees it),
+// and run_pairs puts the failed rows, which never reach the scorer, back in their places. Memory
+// depends on the window, never on the input's size.
 
 #include <functional>
 #include <map>
@@ -15,8 +18,8 @@
 
 namespace simscore::cli {
 
-// Why a row the reader accepted is still unusable for a command (eval: its label), or "".
-using RowCheck = std::function<std::string(const io::PairRow&)>;
+// Why a row the reader accepted is still unusable for a command (eval: its label); none when usable.
+using RowCheck = std::function<io::RowProblem(const io::PairRow&)>;
 
 struct PairRunOptions {
   size_t window = 10000;        // rows per window at most
@@ -42,7 +45,7 @@ struct PairRunOptions {
 struct PairRunCounts {
   size_t rows = 0;    // rows of the shard read (failed ones included, resumed ones excluded)
   size_t failed = 0;
-  std::map<std::string, size_t> failed_by_reason;
+  std::map<std::string, size_t> failed_by_reason;  // by io::row_failure_name
   size_t windows = 0;
 };
 
@@ -57,8 +60,5 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
 
 // What a row costs while its window is held: its strings, and `overhead` for what scoring adds.
 size_t row_memory_bytes(const io::PairRow& row, size_t overhead);
-
-// A short, stable name for a row problem, for the report ("column_count", "invalid_utf8", ...).
-std::string failure_reason(const std::string& problem);
 
 }  // namespace simscore::cli

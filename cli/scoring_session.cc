@@ -39,6 +39,7 @@ void add_run_options(CLI::App& command, RunOptions& o) {
 
 ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptions& run_options)
     : run_options_(run_options) {
+  const ProductBackend backend = product_backend(model_options);
   if (!run_options.max_memory.empty()) {
     budget_ = io::parse_size(run_options.max_memory);
     if (!budget_)
@@ -48,7 +49,6 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
     const auto dir = resolve_model_dir(model_options.model);
     const EncoderConfig config = io::read_encoder_config(dir / "config.json");
     const DType storage = storage_precision(model_options);
-    const ProductBackend backend = product_backend(model_options, select_gemm_backend());
     const EncoderPlan plan(config,
                            weight_shapes(config, storage, false, 0, backend.precision == ComputePrecision::int8),
                            backend, 1);
@@ -72,7 +72,7 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
   model_.scoring.should_stop = stop_requested;
   encoder_ = std::make_unique<BertEncoder>(
       model_.config, model_.weights,
-      EncoderPlan(model_.config, model_.weights, product_backend(model_options, gemm_backend()), threads_));
+      EncoderPlan(model_.config, model_.weights, backend, threads_));
   scorer_ = std::make_unique<PairScorer>(*model_.tokenizer, *encoder_, model_.scoring);
   if (budget_) apply_memory_budget(*budget_);
   scoring_start_ = std::chrono::steady_clock::now();

@@ -549,6 +549,16 @@ void reset_row(PairRow& row, size_t line) {
   row.label.reset();
   row.id.reset();
   row.error.clear();
+  row.failure = RowFailure::none;
+}
+
+void fail(PairRow& row, RowFailure reason, std::string message) {
+  row.failure = reason;
+  row.error = std::move(message);
+}
+
+RowFailure text_failure(const TextProblem& problem) {
+  return problem.nul ? RowFailure::nul_byte : RowFailure::invalid_utf8;
 }
 }  // namespace
 
@@ -557,13 +567,13 @@ void PairReader::select_columns(PairRow& row) const {
   for (size_t i = 0; i < row.fields.size(); ++i) {
     const TextProblem problem = find_text_problem(row.fields[i]);
     if (problem.offset != std::string_view::npos) {
-      row.error = describe_problem(problem, "column " + std::to_string(i + 1));
+      fail(row, text_failure(problem), describe_problem(problem, "column " + std::to_string(i + 1)));
       return;
     }
   }
   if (row.fields.size() < min_columns_) {
-    row.error = "expected at least " + std::to_string(min_columns_) + " columns, found " +
-                std::to_string(row.fields.size());
+    fail(row, RowFailure::column_count,
+         "expected at least " + std::to_string(min_columns_) + " columns, found " + std::to_string(row.fields.size()));
     return;
   }
   row.text_a = row.fields[text_a_.index];
@@ -578,12 +588,12 @@ bool PairReader::next_tsv(PairRow& row) {
   reset_row(row, line_);
   if (too_long) {
     row.fields.clear();
-    row.error = "line is longer than " + std::to_string(options_.max_line_bytes) + " bytes";
+    fail(row, RowFailure::line_too_long, "line is longer than " + std::to_string(options_.max_line_bytes) + " bytes");
     return true;
   }
   if (line_text_.empty()) {
     row.fields.clear();
-    row.error = "empty line";
+    fail(row, RowFailure::empty_line, "empty line");
     return true;
   }
   if (!tsv_first_row_done_) {
@@ -612,8 +622,10 @@ bool PairReader::next_csv(PairRow& row) {
   reset_row(row, start_line);
   if (too_long || empty) {
     row.fields.clear();
-    row.error = too_long ? "record is longer than " + std::to_string(options_.max_line_bytes) + " bytes"
-                         : "empty line";
+    if (too_long)
+      fail(row, RowFailure::line_too_long, "record is longer than " + std::to_string(options_.max_line_bytes) + " bytes");
+    else
+      fail(row, RowFailure::empty_line, "empty line");
     return true;
   }
   select_columns(row);
@@ -628,16 +640,16 @@ bool PairReader::next_jsonl(PairRow& row) {
   reset_row(row, line_);
   row.fields.clear();
   if (too_long) {
-    row.error = "line is longer than " + std::to_string(options_.max_line_bytes) + " bytes";
+    fail(row, RowFailure::line_too_long, "line is longer than " + std::to_string(options_.max_line_bytes) + " bytes");
     return true;
   }
   if (line_text_.find_first_not_of(" \t") == std::string::npos) {
-    row.error = "empty line";
+    fail(row, RowFailure::empty_line, "empty line");
     return true;
   }
   const TextProblem problem = find_text_problem(line_text_);
   if (problem.offset != std::string_view::npos) {
-    row.error = describe_problem(problem, "the line");
+    fail(row, text_failure(problem), describe_problem(problem, "the line"));
     return true;
   }
   nlohmann::ordered_json object;
@@ -649,11 +661,11 @@ bool PairReader::next_jsonl(PairRow& row) {
     // reader only needs the reason.
     std::string_view message = error.what();
     if (const size_t end = message.find("] "); end != std::string_view::npos) message.remove_prefix(end + 2);
-    row.error = "invalid JSON: " + std::string(message);
+    fail(row, RowFailure::invalid_json, "invalid JSON: " + std::string(message));
     return true;
   }
   if (!object.is_object()) {
-    row.error = std::string("expected a JSON object, found ") + object.type_name();
+    fail(row, RowFailure::invalid_json, std::string("expected a JSON object, found ") + object.type_name());
     return true;
   }
   if (first_line)
@@ -663,8 +675,8 @@ bool PairReader::next_jsonl(PairRow& row) {
     const nlohmann::ordered_json* value = nullptr;
     if (column.name.empty()) {
       if (column.index >= object.size()) {
-        row.error = "expected at least " + std::to_string(column.index + 1) + " keys, found " +
-                    std::to_string(object.size());
+        fail(row, RowFailure::column_count,
+             "expected at least " + std::to_string(column.index + 1) + " keys, found " + std::to_string(object.size()));
         return false;
       }
       value = &std::next(object.begin(), static_cast<std::ptrdiff_t>(column.index)).value();
@@ -673,7 +685,7 @@ bool PairReader::next_jsonl(PairRow& row) {
       for (const std::string& alternative : column.alternatives)
         if (found == object.end()) found = object.find(alternative);
       if (found == object.end()) {
-        row.error = "missing key \"" + column.name + "\"";
+        fail(row, RowFailure::column_count, "missing key \"" + column.name + "\"");
         for (size_t i = 0; i < column.alternatives.size(); ++i)
           row.error += (i ? ", \"" : " (nor \"") + column.alternatives[i] + "\"" +
                        (i + 1 == column.alternatives.size() ? ")" : "");
@@ -686,11 +698,13 @@ bool PairReader::next_jsonl(PairRow& row) {
     }
     std::string problem_text;
     if (!json_value_text(*value, out, problem_text)) {
-      row.error = "column \"" + column.spec + "\" " + problem_text;
+      // Not text where text (or a label) was asked for.
+      fail(row, label_ && &column == &*label_ ? RowFailure::bad_label : RowFailure::other,
+           "column \"" + column.spec + "\" " + problem_text);
       return false;
     }
     if (out.find('\0') != std::string::npos) {
-      row.error = "NUL character in column \"" + column.spec + "\"";
+      fail(row, RowFailure::nul_byte, "NUL character in column \"" + column.spec + "\"");
       return false;
     }
     row.fields.push_back(out);

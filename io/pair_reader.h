@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "io/row_failure.h"
+
 namespace simscore::io {
 
 enum class PairFormat { tsv, csv, jsonl };
@@ -70,8 +72,9 @@ struct PairRow {
   // text_a, text_b, label, id (the last two when asked for).
   std::vector<std::string> fields;
   // Non-empty: the row is malformed and why ("expected at least 2 columns, found 1", "invalid UTF-8
-  // at byte 17 of column 2", ...). Byte positions are 1-based.
+  // at byte 17 of column 2", ...). Byte positions are 1-based. `failure` says which kind of problem.
   std::string error;
+  RowFailure failure = RowFailure::none;
 };
 
 class PairReader {

@@ -35,6 +35,11 @@ using testing::fixtures_dir;
 using testing::cosine;
 using testing::pairs_of;
 
+// What the products of an encoder of this shape on `kind` will hold, before any weight is read.
+size_t planned_packed_bytes(const EncoderConfig& config, DType storage, GemmBackend kind) {
+  return EncoderPlan(config, weight_shapes(config, storage, false, 0), ProductBackend::for_storage(kind, storage), 1)
+      .packed_bytes();
+}
 
 class Backend : public ::testing::TestWithParam<std::string> {
  protected:
@@ -43,7 +48,6 @@ class Backend : public ::testing::TestWithParam<std::string> {
     std::ifstream in(fixtures_dir() / "expected" / (GetParam() + ".json"));
     expected_ = json::parse(in);
   }
-  void TearDown() override { set_gemm_backend(GemmBackend::onednn); }
 
   io::LoadedModel load(DType precision) {
     io::ModelLoadOptions options;
@@ -56,9 +60,8 @@ class Backend : public ::testing::TestWithParam<std::string> {
 TEST_P(Backend, OtherBackendsMatchTransformers) {
   for (GemmBackend backend : {GemmBackend::openblas, GemmBackend::onednn_prepacked})
   for (DType storage : {DType::f32, DType::f16}) {
-    set_gemm_backend(backend);
     const io::LoadedModel model = load(storage);
-    const BertEncoder encoder(model.config, model.weights);
+    const BertEncoder encoder(model.config, model.weights, backend);
     const bool openblas = backend == GemmBackend::openblas;
     EXPECT_EQ(encoder.packed_bytes() > 0, !openblas);
     EXPECT_NE(encoder.kernel_description().find(openblas ? "OpenBLAS" : "prepacked"), std::string::npos)
@@ -90,7 +93,7 @@ TEST_P(Backend, OtherBackendsMatchTransformers) {
 TEST_P(Backend, Bf16ComputeStaysCloseToTheFp32Reference) {
   if (!bf16_support().available) GTEST_SKIP() << "no native bf16 products: " << bf16_support().description;
   const io::LoadedModel model = load(DType::bf16);
-  const BertEncoder encoder(model.config, model.weights);
+  const BertEncoder encoder(model.config, model.weights, GemmBackend::onednn);
   ASSERT_EQ(encoder.precision(), ComputePrecision::bf16) << encoder.kernel_description();
   PairScorer scorer(*model.tokenizer, encoder, model.scoring);
   const std::vector<float> scores = scorer.score(pairs_of(expected_));
@@ -124,13 +127,13 @@ TEST_P(Backend, Bf16ComputeStaysCloseToTheFp32Reference) {
 TEST_P(Backend, PlannedPackedBytesBoundTheRealOnes) {
   for (GemmBackend backend : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas})
   for (DType storage : {DType::f32, DType::f16, DType::bf16}) {
-    set_gemm_backend(backend);
     const io::LoadedModel model = load(storage);
-    const BertEncoder encoder(model.config, model.weights);
+    const BertEncoder encoder(model.config, model.weights, backend);
     // Copies only where products read a prepacked layout: bf16 compute, or asked for.
     const bool copies = backend == GemmBackend::onednn_prepacked ||
-                        (backend == GemmBackend::onednn && compute_precision_for(storage) == ComputePrecision::bf16);
-    const size_t planned = BertEncoder::planned_packed_bytes(model.config, storage);
+                        (backend == GemmBackend::onednn &&
+                         ProductBackend::for_storage(backend, storage).precision == ComputePrecision::bf16);
+    const size_t planned = planned_packed_bytes(model.config, storage, backend);
     EXPECT_EQ(encoder.packed_bytes() > 0, copies) << dtype_name(storage) << " " << encoder.kernel_description();
     EXPECT_EQ(planned > 0, copies);
     EXPECT_LE(encoder.packed_bytes(), planned);
@@ -142,13 +145,11 @@ TEST(PlannedPackedBytes, ExactForBertShapes) {
   EncoderConfig base;
   base.hidden_size = 768, base.intermediate_size = 3072, base.num_layers = 12, base.num_heads = 12;
   const size_t parameters = 12 * (4 * 768 * 768 + 2 * 768 * 3072);
-  EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::f16), 0u);  // streamed by default
+  EXPECT_EQ(planned_packed_bytes(base, DType::f16, GemmBackend::onednn), 0u);  // streamed by default
   if (bf16_support().available) {
-    EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::bf16), parameters * 2);
+    EXPECT_EQ(planned_packed_bytes(base, DType::bf16, GemmBackend::onednn), parameters * 2);
   }
-  set_gemm_backend(GemmBackend::onednn_prepacked);
-  EXPECT_EQ(BertEncoder::planned_packed_bytes(base, DType::f16), parameters * 4);
-  set_gemm_backend(GemmBackend::onednn);
+  EXPECT_EQ(planned_packed_bytes(base, DType::f16, GemmBackend::onednn_prepacked), parameters * 4);
 }
 
 INSTANTIATE_TEST_SUITE_P(HuggingFace, Backend,

@@ -299,15 +299,16 @@ TEST_F(Bf16Product, GeluEpilogueWritesBf16ForTheNextProduct) {
 }
 
 TEST(ComputePrecision, Bf16OnlyForBf16WeightsWithNativeSupportAndOneDnn) {
-  EXPECT_EQ(compute_precision_for(DType::f32), ComputePrecision::f32);
-  EXPECT_EQ(compute_precision_for(DType::f16), ComputePrecision::f32);
-  EXPECT_EQ(compute_precision_for(DType::bf16),
+  auto precision = [](GemmBackend kind, DType storage) { return ProductBackend::for_storage(kind, storage).precision; };
+  EXPECT_EQ(precision(GemmBackend::onednn, DType::f32), ComputePrecision::f32);
+  EXPECT_EQ(precision(GemmBackend::onednn, DType::f16), ComputePrecision::f32);
+  EXPECT_EQ(precision(GemmBackend::onednn, DType::bf16),
             bf16_support().available ? ComputePrecision::bf16 : ComputePrecision::f32);
-  set_gemm_backend(GemmBackend::openblas);
-  EXPECT_EQ(compute_precision_for(DType::bf16), ComputePrecision::f32);
-  EXPECT_NE(gemm_kernel_name().find("OpenBLAS"), std::string::npos) << gemm_kernel_name();
-  set_gemm_backend(GemmBackend::onednn);
-  EXPECT_NE(gemm_kernel_name().find("oneDNN"), std::string::npos) << gemm_kernel_name();
+  EXPECT_EQ(precision(GemmBackend::openblas, DType::bf16), ComputePrecision::f32);
+  EXPECT_NE(gemm_kernel_name(GemmBackend::openblas).find("OpenBLAS"), std::string::npos)
+      << gemm_kernel_name(GemmBackend::openblas);
+  for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked})
+    EXPECT_NE(gemm_kernel_name(kind).find("oneDNN"), std::string::npos) << gemm_kernel_name(kind);
 }
 
 }  // namespace

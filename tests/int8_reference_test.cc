@@ -33,18 +33,18 @@ using nlohmann::json;
 using testing::cosine;
 using testing::pairs_of;
 
-// The plan of a --precision int8 run (or of a plain run) on the default backend.
-EncoderPlan plan_of(const io::LoadedModel& model, bool int8) {
-  return EncoderPlan(model.config, model.weights,
-                     ProductBackend::for_storage(gemm_backend(), model.weights.storage,
-                                                 int8 ? Quantization::int8 : Quantization::none),
-                     compute_threads());
+// The products of a --precision int8 run (or of a plain run) on the default backend (oneDNN).
+ProductBackend backend_of(DType storage, bool int8) {
+  return ProductBackend::for_storage(GemmBackend::onednn, storage, int8 ? Quantization::int8 : Quantization::none);
 }
 
-// Whether that plan multiplies in int8, so the weights load as such a run loads them (io::ModelLoadOptions).
+EncoderPlan plan_of(const io::LoadedModel& model, bool int8) {
+  return EncoderPlan(model.config, model.weights, backend_of(model.weights.storage, int8), compute_threads());
+}
+
+// Whether that run multiplies in int8, so the weights load as such a run loads them (io::ModelLoadOptions).
 bool int8_products(DType storage, bool int8) {
-  return ProductBackend::for_storage(gemm_backend(), storage, int8 ? Quantization::int8 : Quantization::none)
-             .precision == ComputePrecision::int8;
+  return backend_of(storage, int8).precision == ComputePrecision::int8;
 }
 
 class TinyModelInt8 : public ::testing::TestWithParam<std::string> {};

@@ -37,7 +37,7 @@ PrecisionRun run_at(DType precision, const std::vector<TextPair>& pairs, const s
   io::ModelLoadOptions options;
   options.precision = precision;
   const io::LoadedModel model = io::load_model(minilm_dir(), options);
-  const BertEncoder encoder(model.config, model.weights);
+  const BertEncoder encoder(model.config, model.weights, GemmBackend::onednn);
   EXPECT_EQ(encoder.precision(), expected) << encoder.kernel_description();
   PairScorer scorer(*model.tokenizer, encoder, model.scoring);
   return {scorer.score(pairs), scorer.embed(texts)};

@@ -42,7 +42,7 @@ TEST_P(MiniLM, EmbeddingsMatchSentenceTransformersOnStsbTest) {
   options.precision = GetParam();
   const io::LoadedModel model = io::load_model(minilm_dir(), options);
   ASSERT_EQ(model.config.hidden_size, 384);
-  const BertEncoder encoder(model.config, model.weights);
+  const BertEncoder encoder(model.config, model.weights, GemmBackend::onednn);
   PairScorer scorer(*model.tokenizer, encoder, model.scoring);
 
   std::vector<std::string_view> texts;

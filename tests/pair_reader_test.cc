@@ -730,6 +730,38 @@ TEST(PairReaderSharedData, StsbChinese) {
                 "一个女孩在给她的头发做发型。", "一个女孩在梳头。", "2"});
 }
 
+// Every row problem carries its reason, set where the reader finds it (the report counts by it).
+TEST_F(PairReaderTest, RowProblemsCarryTheirReason) {
+  PairReaderOptions tsv;
+  tsv.max_line_bytes = 64;
+  const auto rows = read_all(write("a.tsv", std::string("a\tb\n\nonly one\nx\t\xff\nx\ty") + '\0' + "z\n" +
+                                                std::string(100, 'l') + "\n"), tsv);
+  const std::vector<RowFailure> tsv_reasons = {RowFailure::none, RowFailure::empty_line, RowFailure::column_count,
+                                               RowFailure::invalid_utf8, RowFailure::nul_byte,
+                                               RowFailure::line_too_long};
+  ASSERT_EQ(rows.size(), tsv_reasons.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].failure, tsv_reasons[i]) << i << " " << rows[i].error;
+    EXPECT_EQ(rows[i].error.empty(), tsv_reasons[i] == RowFailure::none) << i;
+  }
+  PairReaderOptions jsonl = with_format(PairFormat::jsonl);
+  jsonl.columns.label = "";
+  const auto lines = read_all(write("a.jsonl",
+                                    "{\"sentence1\":\"a\",\"sentence2\":\"b\",\"label\":1}\n"
+                                    "{not json\n[1, 2]\n{\"sentence1\":\"a\"}\n"
+                                    "{\"sentence1\":\"a\",\"sentence2\":null,\"label\":1}\n"
+                                    "{\"sentence1\":\"a\",\"sentence2\":\"b\",\"label\":null}\n"
+                                    "{\"sentence1\":\"a\\u0000\",\"sentence2\":\"b\",\"label\":1}\n"),
+                              jsonl);
+  const std::vector<RowFailure> jsonl_reasons = {RowFailure::none,         RowFailure::invalid_json,
+                                                 RowFailure::invalid_json, RowFailure::column_count,
+                                                 RowFailure::other,        RowFailure::bad_label,
+                                                 RowFailure::nul_byte};
+  ASSERT_EQ(lines.size(), jsonl_reasons.size());
+  for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(lines[i].failure, jsonl_reasons[i]) << i << " " << lines[i].error;
+  EXPECT_STREQ(row_failure_name(RowFailure::line_too_long), "line_too_long");
+}
+
 TEST(PairReaderSharedData, AfqmcJsonLines) {
   SIMSCORE_REQUIRE_SHARED("data/afqmc/dev.json");
   check_shared({"data/afqmc/dev.json", PairFormat::jsonl, false, {"sentence1", "sentence2", "label", {}}, 4316,

@@ -65,7 +65,7 @@ inline void expect_directory_read_as_reference(const std::string& name, const nl
 
 inline void expect_fp32_hidden_states_match(const std::string& name, const nlohmann::json& expected) {
   const io::LoadedModel model = testing::load_fixture_model(name, DType::f32);
-  const BertEncoder encoder(model.config, model.weights);
+  const BertEncoder encoder(model.config, model.weights, GemmBackend::onednn);
   Workspace workspace;
   for (const nlohmann::json& case_ : expected["hidden"]) {
     TokenBatch batch;
@@ -83,7 +83,7 @@ inline void expect_fp32_hidden_states_match(const std::string& name, const nlohm
 
 inline void expect_fp32_scores_match(const std::string& name, const nlohmann::json& expected) {
   const io::LoadedModel model = testing::load_fixture_model(name, DType::f32);
-  const BertEncoder encoder(model.config, model.weights);
+  const BertEncoder encoder(model.config, model.weights, GemmBackend::onednn);
   PairScorer scorer(*model.tokenizer, encoder, model.scoring);
   const std::vector<float> scores = scorer.score(pairs_of(expected));
   ASSERT_EQ(scores.size(), expected["scores"].size());
@@ -94,7 +94,7 @@ inline void expect_fp32_scores_match(const std::string& name, const nlohmann::js
 inline void expect_fp16_close_to_reference(const std::string& name, const nlohmann::json& expected) {
   const io::LoadedModel model = testing::load_fixture_model(name, DType::f16);
   EXPECT_EQ(model.weights.storage, DType::f16);
-  const BertEncoder encoder(model.config, model.weights);
+  const BertEncoder encoder(model.config, model.weights, GemmBackend::onednn);
   PairScorer scorer(*model.tokenizer, encoder, model.scoring);
   const std::vector<float> scores = scorer.score(pairs_of(expected));
   for (size_t i = 0; i < scores.size(); ++i)

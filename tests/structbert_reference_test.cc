@@ -55,7 +55,7 @@ Scored score(const fs::path& dir, DType precision,
   io::ModelLoadOptions options;
   options.precision = precision;
   Scored out{{}, io::load_model(dir, options)};
-  const BertEncoder encoder(out.model.config, out.model.weights);
+  const BertEncoder encoder(out.model.config, out.model.weights, GemmBackend::onednn);
   PairScorer scorer(*out.model.tokenizer, encoder, out.model.scoring);
   std::vector<TextPair> views;
   for (const auto& [a, b] : pairs) views.push_back({a, b});

@@ -104,7 +104,7 @@ TEST(MultilingualE5, LcqmcEmbeddingsMatchSentenceTransformers) {
     const io::LoadedModel model = io::load_model(model_dir, options);
     ASSERT_EQ(static_cast<size_t>(model.config.hidden_size), h);
     EXPECT_EQ(model.scoring.max_length, expected["max_length"].get<size_t>());
-    const BertEncoder encoder(model.config, model.weights);
+    const BertEncoder encoder(model.config, model.weights, GemmBackend::onednn);
     PairScorer scorer(*model.tokenizer, encoder, model.scoring);
     const std::vector<float> ours = scorer.embed(texts);
     float worst = 1;

@@ -33,14 +33,6 @@ class Stopwatch {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-// Calls run(first, rows) for consecutive token slices of at most ActivationLayout::ffn_slice_tokens
-// (the rows the feed-forward buffer holds). Each token's feed-forward is independent of the others.
-template <typename Run>
-void for_each_ffn_slice(int tokens, Run&& run) {
-  constexpr int slice = static_cast<int>(ActivationLayout::ffn_slice_tokens);
-  for (int first = 0; first < tokens; first += slice) run(first, std::min(slice, tokens - first));
-}
-
 // Each product runs on the backend its plan entry names (int8 plans keep the FFN output in fp32).
 std::unique_ptr<Product> build(const PlannedProduct& planned, const EncoderLayerWeights& layer) {
   BlockSpec spec = planned.spec;
@@ -76,10 +68,9 @@ std::string int8_description(const EncoderPlan& plan, const std::string& int8_ke
 
 }  // namespace
 
-BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weights)
+BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, GemmBackend kind)
     : BertEncoder(config, weights,
-                  EncoderPlan(config, weights, ProductBackend::for_storage(gemm_backend(), weights.storage),
-                              compute_threads())) {}
+                  EncoderPlan(config, weights, ProductBackend::for_storage(kind, weights.storage), compute_threads())) {}
 
 BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, EncoderPlan plan)
     : config_(config), weights_(weights), plan_(std::move(plan)) {
@@ -129,11 +120,6 @@ size_t BertEncoder::packed_bytes() const {
   return total;
 }
 
-size_t BertEncoder::planned_packed_bytes(const EncoderConfig& config, DType storage) {
-  const ProductBackend backend = ProductBackend::for_storage(gemm_backend(), storage);
-  return EncoderPlan(config, weight_shapes(config, storage, false, 0), backend, 1).packed_bytes();
-}
-
 void BertEncoder::embed(const TokenBatch& batch, float* out) const {
   const int h = config_.hidden_size;
   const int sequences = static_cast<int>(batch.sequences());
@@ -163,30 +149,23 @@ const float* BertEncoder::forward(const TokenBatch& batch, Workspace& workspace)
   Stopwatch clock;
   embed(batch, arena + layout.hidden);
   clock.lap(timings_.other_seconds);
-  if (plan_.backend().kind != GemmBackend::openblas)
-    forward_onednn(batch, layout, arena);
-  else
-    forward_openblas(batch, layout, arena);
+  run_layers(batch, layout, arena);
   timings_.matmul_flops += plan_.matmul_flops(static_cast<double>(batch.tokens()));
   timings_.tokens += batch.tokens();
   timings_.batches += 1;
-  // Both paths leave the last hidden states where they started, in layout.hidden (an even number
+  // The layers leave the last hidden states where they started, in layout.hidden (an even number
   // of swaps per layer).
   return arena + layout.hidden;
 }
 
-void BertEncoder::forward_onednn(const TokenBatch& batch, const ActivationLayout& layout,
-                                 float* arena) const {
+void BertEncoder::run_layers(const TokenBatch& batch, const ActivationLayout& layout, float* arena) const {
   const int tokens = static_cast<int>(batch.tokens());
   const int h = config_.hidden_size;
   const float eps = config_.layer_norm_eps;
   const bool bf16 = plan_.backend().precision == ComputePrecision::bf16;
+  const size_t input_element = dtype_size(plan_.backend().activation_dtype());
   float* hidden = arena + layout.hidden;
   float* spare = arena + layout.spare;
-  // Q, K and V one after the other, each [tokens, H].
-  float* query = arena + layout.qkv;
-  float* key = query + static_cast<size_t>(tokens) * h;
-  float* value = key + static_cast<size_t>(tokens) * h;
   float* context = arena + layout.context;
   void* intermediate = arena + layout.intermediate;
   void* rounded = arena + layout.bf16_input;
@@ -201,14 +180,21 @@ void BertEncoder::forward_onednn(const TokenBatch& batch, const ActivationLayout
   Stopwatch clock;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const LayerProducts& products = layers_[i];
+    const LayerPlan& planned = plan_.layers()[i];
     const EncoderLayerWeights& layer = weights_.layers[i];
+    // Q, K and V where the plan puts them: columns of [tokens, 3H] rows, or three [tokens, H] blocks.
+    float* query = arena + layout.qkv;
+    const size_t next = planned.qkv_side_by_side ? static_cast<size_t>(h) : static_cast<size_t>(tokens) * h;
+    float* key = query + next;
+    float* value = key + next;
+    const int qkv_stride = planned.qkv_side_by_side ? 3 * h : h;
     const void* x = product_input(hidden);
     clock.lap(timings_.other_seconds);
     run_blocks(products.query, x, tokens, query, scratch);
     run_blocks(products.key, x, tokens, key, scratch);
     run_blocks(products.value, x, tokens, value, scratch);
     clock.lap(timings_.matmul_seconds);
-    self_attention(batch, config_.num_heads, config_.head_dim(), query, key, value, h, context,
+    self_attention(batch, config_.num_heads, config_.head_dim(), query, key, value, qkv_stride, context,
                    arena + layout.scores);
     clock.lap(timings_.attention_seconds);
     x = product_input(context);
@@ -220,53 +206,18 @@ void BertEncoder::forward_onednn(const TokenBatch& batch, const ActivationLayout
     std::swap(hidden, spare);
     x = product_input(hidden);
     clock.lap(timings_.other_seconds);
-    for (const auto& [in, out] : products.feed_forward) {
-      (*in)(x, tokens, intermediate, scratch);  // bias and GELU fused, fp32 before rounding
-      (*out)(intermediate, tokens, spare, scratch);
+    // Each token's feed-forward block is independent of the others': slices of tokens, each through
+    // every (in, out) pair (`in` adds the bias and applies the activation in fp32, before any rounding).
+    const int slice = planned.ffn_slice_tokens ? static_cast<int>(planned.ffn_slice_tokens) : std::max(tokens, 1);
+    for (int first = 0; first < tokens; first += slice) {
+      const int rows = std::min(slice, tokens - first);
+      const void* slice_input = static_cast<const char*>(x) + static_cast<size_t>(first) * h * input_element;
+      float* slice_output = spare + static_cast<size_t>(first) * h;
+      for (const auto& pair : products.feed_forward) {
+        (*pair.first)(slice_input, rows, intermediate, scratch);
+        (*pair.second)(intermediate, rows, slice_output, scratch);
+      }
     }
-    clock.lap(timings_.matmul_seconds);
-    add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
-    std::swap(hidden, spare);
-    clock.lap(timings_.other_seconds);
-  }
-}
-
-void BertEncoder::forward_openblas(const TokenBatch& batch, const ActivationLayout& layout,
-                                   float* arena) const {
-  const int tokens = static_cast<int>(batch.tokens());
-  const int h = config_.hidden_size;
-  const float eps = config_.layer_norm_eps;
-  float* hidden = arena + layout.hidden;
-  float* spare = arena + layout.spare;
-  float* qkv = arena + layout.qkv;
-  float* context = arena + layout.context;
-  float* intermediate = arena + layout.intermediate;
-  float* scratch = arena + layout.weight_scratch;
-
-  Stopwatch clock;
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    const LayerProducts& products = layers_[i];
-    const EncoderLayerWeights& layer = weights_.layers[i];
-    run_blocks(products.query, hidden, tokens, qkv, scratch);
-    run_blocks(products.key, hidden, tokens, qkv + h, scratch);
-    run_blocks(products.value, hidden, tokens, qkv + 2 * h, scratch);
-    clock.lap(timings_.matmul_seconds);
-    self_attention(batch, config_.num_heads, config_.head_dim(), qkv, qkv + h, qkv + 2 * h, 3 * h,
-                   context, arena + layout.scores);
-    clock.lap(timings_.attention_seconds);
-    // spare = LayerNorm(context W_o + b_o + hidden)
-    run_blocks(products.attention_output, context, tokens, spare, scratch);
-    clock.lap(timings_.matmul_seconds);
-    add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.attention_norm, eps);
-    std::swap(hidden, spare);
-    clock.lap(timings_.other_seconds);
-    const Product& in = *products.feed_forward.at(0).first;  // whole matrices, over token slices
-    const Product& out = *products.feed_forward.at(0).second;
-    for_each_ffn_slice(tokens, [&](int first, int rows) {
-      const size_t at = static_cast<size_t>(first) * h;
-      in(hidden + at, rows, intermediate, scratch);  // then the activation, in fp32
-      out(intermediate, rows, spare + at, scratch);
-    });
     clock.lap(timings_.matmul_seconds);
     add_bias_residual_layer_norm(spare, nullptr, hidden, tokens, h, layer.output_norm, eps);
     std::swap(hidden, spare);

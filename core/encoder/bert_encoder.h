@@ -31,9 +31,9 @@ class BertEncoder {
   // Sets up every layer's products as `plan` lists them (the plan must have been built for this
   // config and these weights' shapes and storage).
   BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, EncoderPlan plan);
-  // The same, with the plan for the process-wide default backend (gemm_backend()) and
-  // compute_threads(): ProductBackend::for_storage(gemm_backend(), weights.storage).
-  BertEncoder(const EncoderConfig& config, const EncoderWeights& weights);
+  // The same, with the plan `kind` gives these weights' storage (no quantization) for
+  // compute_threads(): ProductBackend::for_storage(kind, weights.storage).
+  BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, GemmBackend kind);
 
   // The last hidden states [batch.tokens(), hidden] of `batch`. They live in `workspace` until its
   // next use.
@@ -51,8 +51,6 @@ class BertEncoder {
   // stored): bf16 copies for bf16 compute, fp32 copies with onednn_prepacked. Equal to
   // plan().packed_bytes().
   size_t packed_bytes() const;
-  // What packed_bytes() will be for this shape with the default backend, before any encoder exists.
-  static size_t planned_packed_bytes(const EncoderConfig& config, DType storage);
 
   const EncoderTimings& timings() const { return timings_; }
   void reset_timings() const { timings_ = {}; }
@@ -65,10 +63,8 @@ class BertEncoder {
   };
 
   void embed(const TokenBatch& batch, float* out) const;
-  // oneDNN: Q, K, V into three dense [tokens, H] buffers, the feed-forward block over column slices.
-  void forward_onednn(const TokenBatch& batch, const ActivationLayout& layout, float* arena) const;
-  // OpenBLAS: Q, K, V side by side in [tokens, 3H], the feed-forward block over token slices.
-  void forward_openblas(const TokenBatch& batch, const ActivationLayout& layout, float* arena) const;
+  // Every layer on `arena`, as the plan lays out Q, K, V and slices the feed-forward block.
+  void run_layers(const TokenBatch& batch, const ActivationLayout& layout, float* arena) const;
 
   const EncoderConfig& config_;
   const EncoderWeights& weights_;

@@ -41,6 +41,8 @@ LayerPlan plan_layer(const EncoderConfig& config, DType storage, const ProductBa
     const BlockSpec out{.outputs = h, .inputs = ffn};
     layer.feed_forward.emplace_back(planned(LayerMatrix::intermediate, in, storage, backend),
                                     planned(LayerMatrix::output, out, storage, backend));
+    layer.qkv_side_by_side = true;
+    layer.ffn_slice_tokens = ActivationLayout::ffn_slice_tokens;
     return layer;
   }
   // oneDNN: every product writes a dense [tokens, columns] block, the layout its fastest (brgemm)

@@ -33,12 +33,18 @@ struct PlannedProduct {
 // outlier-heavy activation of a layer; README "int8" has the measurement behind the choice).
 ProductBackend ffn_output_backend(const ProductBackend& backend);
 
-// One layer's products. The feed-forward block runs as (in, out) pairs: on oneDNN, slices of
-// ActivationLayout::ffn_block_columns columns, each pair's out summed onto the previous ones; on
-// OpenBLAS, one pair of whole matrices run over slices of ffn_slice_tokens tokens.
+// One layer's products, and where they put their results; BertEncoder runs every backend's plan
+// through one layer sequence. The feed-forward block runs as (in, out) pairs: on oneDNN, slices of
+// ActivationLayout::ffn_block_columns columns, each pair's out summed onto the previous ones, all
+// tokens at once; on OpenBLAS, one pair of whole matrices run over slices of ffn_slice_tokens tokens.
 struct LayerPlan {
   std::vector<PlannedProduct> query, key, value, attention_output;
   std::vector<std::pair<PlannedProduct, PlannedProduct>> feed_forward;
+  // Q, K and V side by side in [tokens, 3H] rows (OpenBLAS: each product writes its columns), or
+  // one dense [tokens, H] block after another (oneDNN: its fastest kernels write dense blocks).
+  bool qkv_side_by_side = false;
+  // Tokens per run of the feed-forward pairs: 0 for all of a batch's tokens at once.
+  size_t ffn_slice_tokens = 0;
 };
 
 class EncoderPlan {

@@ -4,7 +4,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <atomic>
 #include <dnnl.hpp>
 #include <fmt/format.h>
 
@@ -12,8 +11,6 @@
 
 namespace simscore {
 namespace {
-
-std::atomic<GemmBackend> selected{GemmBackend::onednn};
 
 std::string onednn_kernel_name() {
   using dnnl::memory;
@@ -31,9 +28,6 @@ std::string onednn_matmul_name(const std::string& implementation) {
   const dnnl_version_t* v = dnnl_version();
   return fmt::format("oneDNN {}.{}.{} matmul {}", v->major, v->minor, v->patch, implementation);
 }
-
-void set_gemm_backend(GemmBackend backend) { selected = backend; }
-GemmBackend gemm_backend() { return selected; }
 
 int widen_block_rows(int in, int out) {
   const size_t matrix = static_cast<size_t>(in) * static_cast<size_t>(out);
@@ -86,8 +80,8 @@ std::string openblas_kernel_name() {
   return std::string(openblas_get_config()) + " (" + openblas_get_corename() + ")";
 }
 
-std::string gemm_kernel_name() {
-  return gemm_backend() == GemmBackend::openblas ? openblas_kernel_name() : onednn_kernel_name();
+std::string gemm_kernel_name(GemmBackend backend) {
+  return backend == GemmBackend::openblas ? openblas_kernel_name() : onednn_kernel_name();
 }
 
 void set_compute_threads(int threads) {

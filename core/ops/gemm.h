@@ -11,14 +11,13 @@ namespace simscore {
 
 // Which library runs the encoder's matrix products, and how it holds fp32-compute weights. oneDNN
 // (fused epilogues, bf16) is the default: it measured faster than OpenBLAS on every shape here (see
-// README "Speed"). Choose before constructing an encoder.
+// README "Speed"). A value carried by ProductBackend and the EncoderPlan; the CLI reads it from
+// SIMSCORE_GEMM once (cli/model_options.h).
 enum class GemmBackend {
   onednn,            // fp32 products stream the weights as stored; bf16 products prepack them
   onednn_prepacked,  // fp32 products too read a prepacked fp32 copy of every matrix
   openblas,          // the fallback: weights widened per product, no fused epilogues, no bf16
 };
-void set_gemm_backend(GemmBackend backend);
-GemmBackend gemm_backend();
 
 // y[rows, out] = x[rows, in] * W^T + b, rows of y `ldy` floats apart (0: out).  `weight_scratch`
 // must hold linear_scratch_floats(layer) floats when W is not fp32 (W is widened a block of output
@@ -39,10 +38,10 @@ constexpr size_t kWidenBlockFloats = size_t{1} << 20;
 // W [out, in] with those rows and columns; rows split across threads.
 void widen_block(const Linear& layer, int first_out, int outputs, int first_in, int inputs, float* out);
 
-// The fp32 kernel the selected backend runs here, e.g. "oneDNN 2.6.3 matmul brg:avx512_core" or
+// The fp32 kernel `backend` runs here, e.g. "oneDNN 2.6.3 matmul brg:avx512_core" or
 // "OpenBLAS 0.3.21 ... (SkylakeX)".
-std::string gemm_kernel_name();
-// The OpenBLAS build and core type, whichever backend is selected.
+std::string gemm_kernel_name(GemmBackend backend);
+// The OpenBLAS build and core type, whichever backend runs the encoder.
 std::string openblas_kernel_name();
 // "oneDNN 2.6.3 matmul " + implementation (oneDNN's name for a kernel, e.g. "brg:avx512_core").
 std::string onednn_matmul_name(const std::string& implementation);

@@ -85,12 +85,6 @@ const Bf16Support& bf16_support() {
   return support;
 }
 
-ComputePrecision compute_precision_for(DType storage) {
-  return ProductBackend::for_storage(gemm_backend(), storage).precision;
-}
-
-WeightLayout weight_layout_for(DType storage) { return ProductBackend::for_storage(gemm_backend(), storage).layout; }
-
 struct LinearBlock::Impl {
   WeightLayout layout = WeightLayout::prepacked;
   memory::data_type input = memory::data_type::f32, output = memory::data_type::f32;

@@ -27,11 +27,6 @@ struct Bf16Support {
 };
 const Bf16Support& bf16_support();
 
-// The precision and weight layout the process-wide default backend (gemm_backend()) gives weights
-// stored as `storage`: ProductBackend::for_storage(gemm_backend(), storage).
-ComputePrecision compute_precision_for(DType storage);
-WeightLayout weight_layout_for(DType storage);
-
 class LinearBlock final : public Product {
  public:
   LinearBlock(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout);
