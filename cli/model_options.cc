@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/ops/gemm.h"
 #include "core/ops/linear_block.h"
+#include "core/scoring/pooling.h"
 
 namespace simscore::cli {
 namespace fs = std::filesystem;
@@ -141,7 +142,6 @@ io::LoadedModel load_model(const ModelOptions& o) {
   const io::LocatedModel located = locate_model_dir(o.model);
   io::LoadedModel model = io::load_model(located.dir, load);
   if (!located.id.empty()) model.name = located.id;
-  model.scoring.max_batch_tokens = o.max_batch_tokens;
 
   if (o.verbose) {
     const auto& c = model.config;

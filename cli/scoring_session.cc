@@ -68,12 +68,12 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
   if (model_options.verbose)
     fmt::print(stderr, "prompts      a \"{}\", b \"{}\" ({})\n", prompts_.a, prompts_.b, prompts_.source);
   threads_ = compute_threads();
-  model_.scoring.longest_first = run_options.longest_first;
-  model_.scoring.should_stop = stop_requested;
   encoder_ = std::make_unique<BertEncoder>(
       model_.config, model_.weights,
       EncoderPlan(model_.config, model_.weights, backend, threads_));
-  scorer_ = std::make_unique<PairScorer>(*model_.tokenizer, *encoder_, model_.scoring);
+  scorer_ = std::make_unique<PairScorer>(
+      *model_.tokenizer, *encoder_, model_.scoring,
+      BatchPolicy{model_options.max_batch_tokens, run_options.longest_first, stop_requested});
   if (budget_) apply_memory_budget(*budget_);
   scoring_start_ = std::chrono::steady_clock::now();
 }
@@ -107,7 +107,7 @@ void ScoringSession::apply_memory_budget(size_t budget) {
       max_batch_tokens_within(plan, free - window_bytes, max_length);
   // One sequence of max_length always runs (it was checked to fit above), even when the arena's
   // share rounds to fewer tokens: the report then says what ran.
-  scorer_->set_max_batch_tokens(std::min(std::max(tokens, max_length), model_.scoring.max_batch_tokens));
+  scorer_->set_max_batch_tokens(std::min(std::max(tokens, max_length), scorer_->policy().max_batch_tokens));
 }
 
 PairRunOptions ScoringSession::pair_run_options() const {
@@ -156,7 +156,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.memory.arena_peak_bytes = scorer_->workspace().peak_bytes();
   r.memory.budget_bytes = budget_;
   r.batching.batches = stats.batches;
-  r.batching.max_batch_tokens = scorer_->options().max_batch_tokens;
+  r.batching.max_batch_tokens = scorer_->policy().max_batch_tokens;
   r.batching.sequences = stats.sequences;
   r.batching.real_tokens = stats.tokens;
   r.tokens.total = stats.tokens;

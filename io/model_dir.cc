@@ -258,7 +258,7 @@ LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
   const BertWeightsLayout layout = detect_bert_layout(*file);
 
   const ModelDescription description = describe_model(dir, layout, options.mode, weights_path);
-  ScoringOptions& s = m.scoring;
+  ModelScoring& s = m.scoring;
   s.mode = description.mode;
   m.mode_source = description.mode_source;
   s.pooling = description.pooling;

@@ -9,7 +9,7 @@
 
 #include "core/model/config.h"
 #include "core/model/weights.h"
-#include "core/scoring/pair_scorer.h"
+#include "core/scoring/model_scoring.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace simscore::io {
@@ -29,7 +29,7 @@ struct LoadedModel {
   std::unique_ptr<Tokenizer> tokenizer;
   std::string tokenizer_kind;
   // Mode, pooling, normalisation and max length as the directory defines them (or as overridden).
-  ScoringOptions scoring;
+  ModelScoring scoring;
   std::string mode_source;        // why this mode, e.g. "classifier weights present"
   std::string max_length_source;  // e.g. "sentence_bert_config.json max_seq_length"
   std::string tensor_layout;      // "BertModel", "BertForSequenceClassification (bert.)", ...

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "core/errors.h"
 #include "core/ops/gemm.h"
@@ -31,26 +32,26 @@ float logits_to_score(const float* logits, int labels, int positive_label) {
 
 }  // namespace
 
-PairScorer::PairScorer(const Tokenizer& tokenizer, const BertEncoder& encoder,
-                       ScoringOptions options)
-    : tokenizer_(tokenizer), encoder_(encoder), options_(options) {}
+PairScorer::PairScorer(const Tokenizer& tokenizer, const BertEncoder& encoder, ModelScoring scoring,
+                       BatchPolicy policy)
+    : tokenizer_(tokenizer), encoder_(encoder), scoring_(scoring), policy_(std::move(policy)) {}
 
 template <typename Consume>
 void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& consume) {
   std::vector<int> lengths(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) lengths[i] = static_cast<int>(inputs[i].ids.size());
-  const auto batches = plan_batches(lengths, options_.max_batch_tokens, options_.longest_first);
+  const auto batches = plan_batches(lengths, policy_.max_batch_tokens, policy_.longest_first);
 
   // The activation arena is sized once, for the largest batch the budget allows (a sequence of
   // max_length tokens always fits), so no later window reallocates it; pages are touched as used.
-  workspace_.reserve(encoder_.plan().activations(std::max(options_.max_batch_tokens, options_.max_length),
-                                                 options_.max_length, compute_threads()));
+  workspace_.reserve(encoder_.plan().activations(std::max(policy_.max_batch_tokens, scoring_.max_length),
+                                                 scoring_.max_length, compute_threads()));
 
   const int32_t unk_id = tokenizer_.special_tokens().unk_id;
   size_t done = 0;
   TokenBatch batch;
   for (const auto& indices : batches) {
-    if (options_.should_stop && options_.should_stop()) throw Interrupted();
+    if (policy_.should_stop && policy_.should_stop()) throw Interrupted();
     batch.clear();
     for (uint32_t i : indices) batch.add(inputs[i]);
     const auto start = std::chrono::steady_clock::now();
@@ -70,14 +71,14 @@ void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& cons
 }
 
 std::vector<float> PairScorer::score(std::span<const TextPair> pairs) {
-  return options_.mode == ScoringMode::bi ? score_bi(pairs) : score_cross(pairs);
+  return scoring_.mode == ScoringMode::bi ? score_bi(pairs) : score_cross(pairs);
 }
 
 std::vector<float> PairScorer::embed(std::span<const std::string_view> texts) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<Encoding> inputs;
   inputs.reserve(texts.size());
-  for (std::string_view text : texts) inputs.push_back(encode_single(tokenizer_, text, options_.max_length));
+  for (std::string_view text : texts) inputs.push_back(encode_single(tokenizer_, text, scoring_.max_length));
   stats_.tokenize_seconds += seconds_since(start);
 
   const int h = encoder_.config().hidden_size;
@@ -85,7 +86,7 @@ std::vector<float> PairScorer::embed(std::span<const std::string_view> texts) {
   std::vector<float> pooled;
   run_batches(inputs, [&](const TokenBatch& batch, const float* hidden, const auto& indices) {
     pooled.resize(batch.sequences() * static_cast<size_t>(h));
-    pool(hidden, batch, h, options_.pooling, options_.normalize, pooled.data());
+    pool(hidden, batch, h, scoring_.pooling, scoring_.normalize, pooled.data());
     for (size_t s = 0; s < indices.size(); ++s)
       std::copy_n(pooled.data() + s * h, h, embeddings.data() + size_t{indices[s]} * h);
   });
@@ -119,7 +120,7 @@ std::vector<float> PairScorer::score_cross(std::span<const TextPair> pairs) {
   std::vector<Encoding> inputs;
   inputs.reserve(pairs.size());
   for (const TextPair& pair : pairs)
-    inputs.push_back(encode_pair(tokenizer_, pair.a, pair.b, options_.max_length));
+    inputs.push_back(encode_pair(tokenizer_, pair.a, pair.b, scoring_.max_length));
   stats_.tokenize_seconds += seconds_since(start);
 
   const EncoderWeights& weights = encoder_.weights();
@@ -138,7 +139,7 @@ std::vector<float> PairScorer::score_cross(std::span<const TextPair> pairs) {
                          workspace_.weight_scratch());
     for (int s = 0; s < rows; ++s)
       scores[indices[s]] = logits_to_score(logits.data() + static_cast<size_t>(s) * labels, labels,
-                                           options_.positive_label);
+                                           scoring_.positive_label);
   });
   return scores;
 }

@@ -10,22 +10,16 @@
 
 #include "core/encoder/bert_encoder.h"
 #include "core/encoder/workspace.h"
+#include "core/scoring/model_scoring.h"
 #include "core/scoring/pooling.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace simscore {
 
-enum class ScoringMode { bi, cross };
-
-struct ScoringOptions {
-  ScoringMode mode = ScoringMode::bi;
-  Pooling pooling = Pooling::mean;
-  bool normalize = false;
-  size_t max_length = 512;         // tokens per encoded input, special tokens included
+// How a run batches its inputs (the model's own scoring is ModelScoring, core/scoring/model_scoring.h).
+struct BatchPolicy {
   size_t max_batch_tokens = 2048;  // real tokens per encoder batch
-  bool longest_first = false;
-  // Cross-encoders with two or more labels: the label whose softmax probability is the score.
-  int positive_label = 1;
+  bool longest_first = false;      // batches in descending length (else ascending)
   // Asked before every batch; when it returns true, scoring throws Interrupted.
   std::function<bool()> should_stop;
 };
@@ -49,17 +43,18 @@ struct TextPair {
 
 class PairScorer {
  public:
-  PairScorer(const Tokenizer& tokenizer, const BertEncoder& encoder, ScoringOptions options);
+  PairScorer(const Tokenizer& tokenizer, const BertEncoder& encoder, ModelScoring scoring, BatchPolicy policy = {});
 
   // One score per pair, in input order.
   std::vector<float> score(std::span<const TextPair> pairs);
   // Sentence embeddings, row-major [texts.size(), hidden_size] (the bi-encoder's pooling).
   std::vector<float> embed(std::span<const std::string_view> texts);
 
-  const ScoringOptions& options() const { return options_; }
+  const ModelScoring& scoring() const { return scoring_; }
+  const BatchPolicy& policy() const { return policy_; }
   const ScoringStats& stats() const { return stats_; }
   const Workspace& workspace() const { return workspace_; }
-  void set_max_batch_tokens(size_t tokens) { options_.max_batch_tokens = tokens; }
+  void set_max_batch_tokens(size_t tokens) { policy_.max_batch_tokens = tokens; }
   // Called after every encoder batch with the inputs of the current score()/embed() call encoded so
   // far and their total (progress inside a window); empty: none.
   void set_batch_callback(std::function<void(size_t done, size_t total)> callback) {
@@ -76,7 +71,8 @@ class PairScorer {
 
   const Tokenizer& tokenizer_;
   const BertEncoder& encoder_;
-  ScoringOptions options_;
+  ModelScoring scoring_;
+  BatchPolicy policy_;
   ScoringStats stats_;
   Workspace workspace_;
   std::function<void(size_t, size_t)> on_batch_;

@@ -5,10 +5,9 @@
 #include <string_view>
 
 #include "core/encoder/token_batch.h"
+#include "core/scoring/model_scoring.h"
 
 namespace simscore {
-
-enum class Pooling { mean, cls, max, mean_sqrt_len };
 
 std::string_view pooling_name(Pooling pooling);
 
