@@ -49,7 +49,7 @@ struct Seen {
   std::vector<std::optional<float>> scores;
 };
 
-class RunPairs : public ::testing::Test {
+class CliRunPairs : public ::testing::Test {
  protected:
   void SetUp() override {
     SIMSCORE_REQUIRE_FIXTURE(fs::path("models") / kModel);
@@ -115,7 +115,7 @@ std::vector<size_t> iota_lines(size_t first, size_t count, size_t step = 1) {
   return lines;
 }
 
-TEST_F(RunPairs, WindowsOfNRowsReachTheSinkInInputOrder) {
+TEST_F(CliRunPairs, WindowsOfNRowsReachTheSinkInInputOrder) {
   const std::string path = ten_rows();
   PairRunCounts counts;
   const Seen seen = run(path, quiet_options(4), &counts);
@@ -135,7 +135,7 @@ TEST_F(RunPairs, WindowsOfNRowsReachTheSinkInInputOrder) {
   EXPECT_NE(*seen.scores[1], *seen.scores[2]);
 }
 
-TEST_F(RunPairs, AWindowAlsoEndsAtItsByteLimit) {
+TEST_F(CliRunPairs, AWindowAlsoEndsAtItsByteLimit) {
   // Every row costs 1000 bytes of overhead plus its short texts (well under 500): a 2500-byte limit
   // is reached by the third row, so windows hold 3 rows although 100 are allowed.
   PairRunOptions options = quiet_options(100);
@@ -146,7 +146,7 @@ TEST_F(RunPairs, AWindowAlsoEndsAtItsByteLimit) {
   EXPECT_EQ(seen.lines, iota_lines(1, 10));
 }
 
-TEST_F(RunPairs, BadRowsAreSkippedInPlaceAndCountedByReason) {
+TEST_F(CliRunPairs, BadRowsAreSkippedInPlaceAndCountedByReason) {
   // Line 2: one column; line 4: an empty second text; line 5: an empty line; line 7: invalid UTF-8.
   const std::string path = write("bad.tsv",
                                  "good one\tfine text\n"
@@ -180,7 +180,7 @@ TEST_F(RunPairs, BadRowsAreSkippedInPlaceAndCountedByReason) {
     EXPECT_NEAR(*seen.scores[good_index[k]], *good.scores[k], 1e-6);
 }
 
-TEST_F(RunPairs, AnExtraCheckFailsRowsUnderItsOwnReason) {
+TEST_F(CliRunPairs, AnExtraCheckFailsRowsUnderItsOwnReason) {
   PairRunOptions options = quiet_options(10);
   options.skip_bad_rows = true;
   options.extra_check = [](const io::PairRow& row) {
@@ -195,7 +195,7 @@ TEST_F(RunPairs, AnExtraCheckFailsRowsUnderItsOwnReason) {
   EXPECT_EQ(counts.failed_by_reason, (std::map<std::string, size_t>{{"bad_label", 1}}));
 }
 
-TEST_F(RunPairs, WithoutSkippingTheFirstBadRowThrowsNamingFileAndLine) {
+TEST_F(CliRunPairs, WithoutSkippingTheFirstBadRowThrowsNamingFileAndLine) {
   const std::string path = write("bad.tsv", "good\ttext\ngood\ttext\nempty\t\nonly one\n");
   size_t windows = 0;
   io::PairReader reader(path, {});
@@ -212,7 +212,7 @@ TEST_F(RunPairs, WithoutSkippingTheFirstBadRowThrowsNamingFileAndLine) {
   EXPECT_EQ(windows, 1u);
 }
 
-TEST_F(RunPairs, ResumingFormsTheWindowsOfAnUninterruptedRun) {
+TEST_F(CliRunPairs, ResumingFormsTheWindowsOfAnUninterruptedRun) {
   const std::string path = ten_rows();
   const Seen full = run(path, quiet_options(3));
   ASSERT_EQ(full.window_sizes, (std::vector<size_t>{3, 3, 3, 1}));
@@ -233,7 +233,7 @@ TEST_F(RunPairs, ResumingFormsTheWindowsOfAnUninterruptedRun) {
   for (size_t i = 0; i < 7; ++i) EXPECT_EQ(*resumed.scores[i], *full.scores[i + 3]) << "row " << i + 3;
 }
 
-TEST_F(RunPairs, ResumingAfterCompleteWindowsOnlyStartsAtTheNextRow) {
+TEST_F(CliRunPairs, ResumingAfterCompleteWindowsOnlyStartsAtTheNextRow) {
   PairRunOptions options = quiet_options(3);
   options.skip_rows = 6;
   size_t kept = 999;
@@ -244,7 +244,7 @@ TEST_F(RunPairs, ResumingAfterCompleteWindowsOnlyStartsAtTheNextRow) {
   EXPECT_EQ(resumed.lines, iota_lines(7, 4));
 }
 
-TEST_F(RunPairs, AShardSeesOnlyItsRows) {
+TEST_F(CliRunPairs, AShardSeesOnlyItsRows) {
   PairRunOptions options = quiet_options(2);
   options.shard = {1, 3};
   PairRunCounts counts;
@@ -262,7 +262,7 @@ TEST_F(RunPairs, AShardSeesOnlyItsRows) {
   EXPECT_EQ(resumed.window_sizes, (std::vector<size_t>{2, 1}));
 }
 
-TEST_F(RunPairs, PromptsArePutBeforeEveryText) {
+TEST_F(CliRunPairs, PromptsArePutBeforeEveryText) {
   const std::string plain = write("plain.tsv", "how are you\tfine thanks\nthe cat sat\ton the mat\n");
   const std::string prompted = write("prompted.tsv",
                                      "query: how are you\tpassage: fine thanks\n"
@@ -301,18 +301,18 @@ std::string formatted(const cli::OutputOptions& options, const std::vector<io::P
   return text.substr(5);
 }
 
-TEST(FormatRows, ScoresAloneOneLinePerRowAndAnEmptyLineForAFailedRow) {
+TEST(CliFormatRows, ScoresAloneOneLinePerRowAndAnEmptyLineForAFailedRow) {
   const std::vector<io::PairRow> rows = {row_with({"a", "b"}), row_with({"c", "d"}), row_with({"e", "f"})};
   EXPECT_EQ(formatted({}, rows, {0.5f, std::nullopt, -0.25f}), "0.5\n\n-0.25\n");
 }
 
-TEST(FormatRows, IdsComeBeforeTheScore) {
+TEST(CliFormatRows, IdsComeBeforeTheScore) {
   const std::vector<io::PairRow> rows = {row_with({"a", "b", "x"}, "x"), row_with({"c", "d", "y\tz"}, "y\tz")};
   // A failed row keeps its id and an empty score field; a tab in an id is written as \t.
   EXPECT_EQ(formatted({}, rows, {0.75f, std::nullopt}), "x\t0.75\ny\\tz\t\n");
 }
 
-TEST(FormatRows, WithInputEchoesEveryColumnEscapingTabsAndLineBreaks) {
+TEST(CliFormatRows, WithInputEchoesEveryColumnEscapingTabsAndLineBreaks) {
   cli::OutputOptions options;
   options.with_input = true;
   const std::vector<io::PairRow> rows = {row_with({"one", "two", "3"}, "3"),
@@ -322,7 +322,7 @@ TEST(FormatRows, WithInputEchoesEveryColumnEscapingTabsAndLineBreaks) {
             "one\ttwo\t3\t0.125\nline\\nbreak\tcr\\rhere\ttab\\there\t\n");
 }
 
-TEST(FormatRows, AppendFieldKeepsOtherBytesAsTheyAre) {
+TEST(CliFormatRows, AppendFieldKeepsOtherBytesAsTheyAre) {
   std::string text = "x";
   cli::append_field(text, "caf\xc3\xa9 \"q\" \\ ,;");
   EXPECT_EQ(text, "xcaf\xc3\xa9 \"q\" \\ ,;");
@@ -330,7 +330,7 @@ TEST(FormatRows, AppendFieldKeepsOtherBytesAsTheyAre) {
   EXPECT_EQ(text, "xcaf\xc3\xa9 \"q\" \\ ,;\\t\\n\\r");
 }
 
-TEST(FormatRows, EveryPrintedScoreReadsBackAsTheSameFloat) {
+TEST(CliFormatRows, EveryPrintedScoreReadsBackAsTheSameFloat) {
   std::vector<float> values = {0.1f, 1.0f / 3.0f, -0.0f, 1e-8f, 0.99999994f, -1.0f,
                                std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(),
                                std::numeric_limits<float>::min()};
@@ -361,7 +361,7 @@ TEST(FormatRows, EveryPrintedScoreReadsBackAsTheSameFloat) {
   EXPECT_EQ(formatted({}, {row_with({"a", "b"})}, {0.1f}), "0.1\n");
 }
 
-class OutputHeader : public ::testing::Test {
+class CliOutputHeader : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = fs::temp_directory_path() / ("simscore_cli_units_header_" + std::to_string(getpid()) + ".tsv");
@@ -371,7 +371,7 @@ class OutputHeader : public ::testing::Test {
   fs::path path_;
 };
 
-TEST_F(OutputHeader, NamesTheColumnsOfEachLayout) {
+TEST_F(CliOutputHeader, NamesTheColumnsOfEachLayout) {
   io::PairReaderOptions reader_options;
   reader_options.header = true;
   const io::PairReader reader(path_.string(), reader_options);
@@ -382,7 +382,7 @@ TEST_F(OutputHeader, NamesTheColumnsOfEachLayout) {
   EXPECT_EQ(cli::output_header(options, reader, true), "sentence1\tsentence2\tpair\tid\tscore\n");
 }
 
-TEST(OutputOptions, FlagsFillTheOptions) {
+TEST(CliOutputOptions, FlagsFillTheOptions) {
   CLI::App app;
   cli::OutputOptions options;
   cli::add_output_options(app, options, "Write here");
