@@ -105,21 +105,11 @@ std::vector<float> minilm_scores(DType storage, bool int8, const std::vector<Tex
 TEST(MiniLMInt8, StsbSpearmanWithin0005OfFp32) {
   SIMSCORE_REQUIRE_FIXTURE("expected/minilm_stsb.json");
   SIMSCORE_REQUIRE_PATH(testing::minilm_dir() / "model.safetensors", "run scripts/fetch_default_model.sh");
-  std::ifstream in(testing::fixtures_dir() / "expected/minilm_stsb.json");
-  const json expected = json::parse(in);
-  std::ifstream raw(testing::fixtures_dir() / "expected/minilm_stsb_embeddings.f32", std::ios::binary);
-  std::vector<float> reference(expected["texts"].size() * 384);
-  raw.read(reinterpret_cast<char*>(reference.data()), static_cast<std::streamsize>(reference.size() * sizeof(float)));
-  ASSERT_TRUE(raw) << "minilm_stsb_embeddings.f32 is short";
-  std::vector<TextPair> pairs;
-  std::vector<double> gold;
-  for (size_t i = 0; i < expected["pairs"].size(); ++i) {
-    const auto& p = expected["pairs"][i];
-    pairs.push_back({p[0].get_ref<const std::string&>(), p[1].get_ref<const std::string&>()});
-    gold.push_back(expected["gold"][i].get<double>());
-  }
-  std::vector<std::string_view> texts;
-  for (const auto& t : expected["texts"]) texts.push_back(t.get_ref<const std::string&>());
+  testing::MiniLmStsb stsb;
+  ASSERT_NO_FATAL_FAILURE(testing::read_minilm_stsb(stsb));
+  const std::vector<TextPair>& pairs = stsb.pairs;
+  const std::vector<double>& gold = stsb.gold;
+  const std::vector<std::string_view>& texts = stsb.texts;
 
   const std::vector<float> fp32 = minilm_scores(DType::f32, false, pairs, {}, nullptr);
   std::vector<float> embeddings;
@@ -138,9 +128,7 @@ TEST(MiniLMInt8, StsbSpearmanWithin0005OfFp32) {
   EXPECT_LT(largest, 0.06) << "pair " << largest_at;
   double worst_cosine = 1;
   for (size_t i = 0; i < texts.size(); ++i)
-    worst_cosine = std::min(worst_cosine, cosine(embeddings.data() + i * 384,
-                                                 std::vector<float>(reference.begin() + static_cast<long>(i * 384),
-                                                                    reference.begin() + static_cast<long>(i * 384 + 384))));
+    worst_cosine = std::min(worst_cosine, cosine(embeddings.data() + i * 384, stsb.embedding(i), 384));
   EXPECT_GE(worst_cosine, 0.97);
   RecordProperty("largest_score_difference", std::to_string(largest));
   std::cout << "STS-B test Spearman: fp32 " << fp32_spearman << ", int8 " << int8_spearman << " (difference "

@@ -9,7 +9,6 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/encoder/bert_encoder.h"
@@ -23,7 +22,6 @@
 namespace simscore {
 namespace {
 
-using nlohmann::json;
 using testing::minilm_dir;
 
 
@@ -47,22 +45,11 @@ TEST(MiniLMBf16, StsbSpearmanWithin0002OfFp32) {
   if (!bf16_support().available) GTEST_SKIP() << "no native bf16 products: " << bf16_support().description;
   SIMSCORE_REQUIRE_FIXTURE("expected/minilm_stsb.json");
   SIMSCORE_REQUIRE_PATH(minilm_dir() / "model.safetensors", "run scripts/fetch_default_model.sh");
-  std::ifstream in(testing::fixtures_dir() / "expected/minilm_stsb.json");
-  const json expected = json::parse(in);
-  std::ifstream raw(testing::fixtures_dir() / "expected/minilm_stsb_embeddings.f32", std::ios::binary);
-  std::vector<float> reference(expected["texts"].size() * 384);
-  raw.read(reinterpret_cast<char*>(reference.data()), reference.size() * sizeof(float));
-  ASSERT_TRUE(raw) << "minilm_stsb_embeddings.f32 is short";
-
-  std::vector<TextPair> pairs;
-  std::vector<double> gold;
-  for (size_t i = 0; i < expected["pairs"].size(); ++i) {
-    const auto& p = expected["pairs"][i];
-    pairs.push_back({p[0].get_ref<const std::string&>(), p[1].get_ref<const std::string&>()});
-    gold.push_back(expected["gold"][i].get<double>());
-  }
-  std::vector<std::string_view> texts;
-  for (const auto& t : expected["texts"]) texts.push_back(t.get_ref<const std::string&>());
+  testing::MiniLmStsb stsb;
+  ASSERT_NO_FATAL_FAILURE(testing::read_minilm_stsb(stsb));
+  const std::vector<TextPair>& pairs = stsb.pairs;
+  const std::vector<double>& gold = stsb.gold;
+  const std::vector<std::string_view>& texts = stsb.texts;
 
   const PrecisionRun fp32 = run_at(DType::f32, pairs, texts, ComputePrecision::f32);
   const PrecisionRun bf16 = run_at(DType::bf16, pairs, texts, ComputePrecision::bf16);
@@ -80,14 +67,8 @@ TEST(MiniLMBf16, StsbSpearmanWithin0002OfFp32) {
     if (d > largest) largest = d, largest_at = i;
   }
   double worst_cosine = 1;
-  for (size_t i = 0; i < texts.size(); ++i) {
-    double dot = 0, na = 0, nb = 0;
-    for (size_t c = 0; c < 384; ++c) {
-      const double a = bf16.embeddings[i * 384 + c], b = reference[i * 384 + c];
-      dot += a * b, na += a * a, nb += b * b;
-    }
-    worst_cosine = std::min(worst_cosine, dot / std::sqrt(na * nb));
-  }
+  for (size_t i = 0; i < texts.size(); ++i)
+    worst_cosine = std::min(worst_cosine, testing::cosine(bf16.embeddings.data() + i * 384, stsb.embedding(i), 384));
   EXPECT_GE(worst_cosine, 0.999);
   EXPECT_LT(largest, 0.01) << "pair " << largest_at;
   RecordProperty("largest_score_difference", std::to_string(largest));

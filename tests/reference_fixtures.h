@@ -38,14 +38,51 @@ inline std::vector<TextPair> pairs_of(const nlohmann::json& expected) {
   return pairs;
 }
 
-inline double cosine(const float* a, const std::vector<float>& b) {
+inline double cosine(const float* a, const float* b, size_t size) {
   double dot = 0, na = 0, nb = 0;
-  for (size_t i = 0; i < b.size(); ++i) {
+  for (size_t i = 0; i < size; ++i) {
     dot += double{a[i]} * b[i];
     na += double{a[i]} * a[i];
     nb += double{b[i]} * b[i];
   }
   return dot / std::sqrt(na * nb);
+}
+
+inline double cosine(const float* a, const std::vector<float>& b) { return cosine(a, b.data(), b.size()); }
+
+// Every pair of the STS-B English test split and every distinct text, as
+// tests/reference/minilm_stsb.py wrote them: gold scores, and sentence-transformers' fp32
+// embeddings of the texts by all-MiniLM-L6-v2 ([texts, 384]). `pairs` and `texts` view into
+// `expected`, so the struct is not copied.
+struct MiniLmStsb {
+  static constexpr size_t kWidth = 384;
+  nlohmann::json expected;
+  std::vector<float> embeddings;
+  std::vector<TextPair> pairs;
+  std::vector<double> gold;
+  std::vector<std::string_view> texts;
+
+  MiniLmStsb() = default;
+  MiniLmStsb(const MiniLmStsb&) = delete;
+  MiniLmStsb& operator=(const MiniLmStsb&) = delete;
+
+  const float* embedding(size_t text) const { return embeddings.data() + text * kWidth; }
+};
+
+// Fills `stsb` (call it inside ASSERT_NO_FATAL_FAILURE; the fixture must exist:
+// SIMSCORE_REQUIRE_FIXTURE("expected/minilm_stsb.json")).
+inline void read_minilm_stsb(MiniLmStsb& stsb) {
+  std::ifstream in(fixtures_dir() / "expected/minilm_stsb.json");
+  stsb.expected = nlohmann::json::parse(in);
+  std::ifstream raw(fixtures_dir() / "expected/minilm_stsb_embeddings.f32", std::ios::binary);
+  stsb.embeddings.resize(stsb.expected["texts"].size() * MiniLmStsb::kWidth);
+  raw.read(reinterpret_cast<char*>(stsb.embeddings.data()),
+           static_cast<std::streamsize>(stsb.embeddings.size() * sizeof(float)));
+  ASSERT_TRUE(raw) << "minilm_stsb_embeddings.f32 is short";
+  stsb.pairs = pairs_of(stsb.expected);
+  for (const auto& g : stsb.expected["gold"]) stsb.gold.push_back(g.get<double>());
+  ASSERT_EQ(stsb.gold.size(), stsb.pairs.size());
+  for (const auto& t : stsb.expected["texts"]) stsb.texts.push_back(t.get_ref<const std::string&>());
 }
 
 // The default model: $SIMSCORE_DEFAULT_MODEL, else models/all-MiniLM-L6-v2 in the checkout.
