@@ -33,6 +33,12 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     ~ClearCallback() { scorer.set_batch_callback({}); }
   } clear_callback{scorer};
   bool warned_unknown = false;
+  // A row that gets no score with --on-error skip: said on stderr, counted by its reason.
+  const auto skip = [&](const io::PairRow& row, const io::RowProblem& problem) {
+    if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), row.line, problem.message);
+    ++counts.failed;
+    ++counts.failed_by_reason[io::row_failure_name(problem.reason)];
+  };
 
   std::vector<io::PairRow> rows(std::min<size_t>(o.window, 1 << 16));
   const auto window_full = [&](size_t count, size_t bytes) {
@@ -86,9 +92,7 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
         continue;
       }
       if (!o.skip_bad_rows) throw InputError(reader.display_name(), rows[i].line, problem.message);
-      if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), rows[i].line, problem.message);
-      ++counts.failed;
-      ++counts.failed_by_reason[io::row_failure_name(problem.reason)];
+      skip(rows[i], problem);
     }
     const uint64_t bytes_after = reader.bytes_consumed();
     progress.start_window(counts.rows, count, bytes_before, bytes_after);
@@ -111,14 +115,13 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
         continue;
       }
       const io::PairRow& row = rows[scored[k]];
-      const std::string problem = fmt::format(
-          "the score is {} (the model's arithmetic overflowed on this row; try --precision fp32)",
-          window_scores[k]);
+      const io::RowProblem problem(
+          io::RowFailure::non_finite_score,
+          fmt::format("the score is {} (the model's arithmetic overflowed on this row; try --precision fp32)",
+                      window_scores[k]));
       if (!o.skip_bad_rows)
-        throw ModelError(fmt::format("{}:{}: {}", reader.display_name(), row.line, problem));
-      if (!o.quiet) print_error("{}:{}: skipped: {}\n", reader.display_name(), row.line, problem);
-      ++counts.failed;
-      ++counts.failed_by_reason[io::row_failure_name(io::RowFailure::non_finite_score)];
+        throw ModelError(fmt::format("{}:{}: {}", reader.display_name(), row.line, problem.message));
+      skip(row, problem);
     }
     sink(std::span(rows.data(), count), scores);
     counts.rows += count;
