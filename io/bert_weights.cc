@@ -244,11 +244,11 @@ Int8Matrix quantize_matrix(const TensorSource& source, const TensorInfo& tensor,
 }
 
 bool int8_product_matrix(std::string_view name) {
-  if (name.find("encoder.layer.") == std::string_view::npos) return false;
-  for (std::string_view matrix : {"attention.self.query.weight", "attention.self.key.weight",
-                                  "attention.self.value.weight", "attention.output.dense.weight",
-                                  "intermediate.dense.weight"})
-    if (name.ends_with(matrix)) return true;
+  if (name.find("encoder.layer.") == std::string_view::npos || !name.ends_with(".weight")) return false;
+  name.remove_suffix(std::string_view(".weight").size());
+  for (const LayerLinearSpec& spec : kLayerLinears)
+    if (spec.int8_product && name.ends_with(spec.name) && name[name.size() - spec.name.size() - 1] == '.')
+      return true;
   return false;
 }
 
@@ -289,7 +289,6 @@ EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> file,
   w.owners.push_back(file);
   Loader load(file, layout.prefix, storage, int8_products, w.owners);
   const int64_t h = config.hidden_size;
-  const int64_t ffn = config.intermediate_size;
 
   w.word_embeddings = load.matrix("embeddings.word_embeddings.weight", config.vocab_size, h);
   w.position_embeddings =
@@ -299,16 +298,11 @@ EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> file,
   w.embedding_norm = load.layer_norm("embeddings.LayerNorm", h);
   for (int i = 0; i < config.num_layers; ++i) {
     const std::string p = fmt::format("encoder.layer.{}.", i);
-    EncoderLayerWeights layer;
-    layer.query = load.linear(p + "attention.self.query", h, h);
-    layer.key = load.linear(p + "attention.self.key", h, h);
-    layer.value = load.linear(p + "attention.self.value", h, h);
-    layer.attention_output = load.linear(p + "attention.output.dense", h, h);
-    layer.attention_norm = load.layer_norm(p + "attention.output.LayerNorm", h);
-    layer.intermediate = load.linear(p + "intermediate.dense", ffn, h);
-    layer.output = load.linear(p + "output.dense", h, ffn);
-    layer.output_norm = load.layer_norm(p + "output.LayerNorm", h);
-    w.layers.push_back(std::move(layer));
+    EncoderLayerWeights& layer = w.layers.emplace_back();
+    for (const LayerLinearSpec& spec : kLayerLinears)
+      layer.*spec.member = load.linear(p + std::string(spec.name), layer_size(config, spec.out),
+                                       layer_size(config, spec.in));
+    for (const LayerNormSpec& spec : kLayerNorms) layer.*spec.member = load.layer_norm(p + std::string(spec.name), h);
   }
   if (with_heads) {
     const bool roberta_head = file->find("classifier.out_proj.weight") != nullptr;

@@ -43,7 +43,7 @@ EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> source,
 inline constexpr std::string_view kInt8ScaleSuffix = "_scale";
 inline constexpr std::string_view kQuantizationKey = "simscore.quantization";  // "int8"
 inline constexpr std::string_view kInt8BitsKey = "simscore.int8_weight_bits";   // "7" or "8"
-// Q, K, V, the attention output and FFN in of every layer (core/encoder/encoder_plan.h).
+// The layer matrices kLayerLinears marks int8_product (core/model/weights.h), in every layer.
 bool int8_product_matrix(std::string_view tensor_name);
 
 // A matrix [out, in] of `source` quantized as an int8 product quantizes it (core/ops/int8_linear.h,

@@ -81,18 +81,6 @@ const char* precision_name(ComputePrecision p) {
   return "?";
 }
 
-const char* matrix_name(LayerMatrix m) {
-  switch (m) {
-    case LayerMatrix::query: return "Q";
-    case LayerMatrix::key: return "K";
-    case LayerMatrix::value: return "V";
-    case LayerMatrix::attention_output: return "attention output";
-    case LayerMatrix::intermediate: return "FFN in";
-    case LayerMatrix::output: return "FFN output";
-  }
-  return "?";
-}
-
 }  // namespace
 
 ProductBackend ffn_output_backend(const ProductBackend& backend) {
@@ -102,18 +90,6 @@ ProductBackend ffn_output_backend(const ProductBackend& backend) {
   out.precision = ComputePrecision::f32;
   out.layout = backend.kind == GemmBackend::onednn_prepacked ? WeightLayout::prepacked : WeightLayout::streamed;
   return out;
-}
-
-const Linear& layer_matrix(const EncoderLayerWeights& layer, LayerMatrix matrix) {
-  switch (matrix) {
-    case LayerMatrix::query: return layer.query;
-    case LayerMatrix::key: return layer.key;
-    case LayerMatrix::value: return layer.value;
-    case LayerMatrix::attention_output: return layer.attention_output;
-    case LayerMatrix::intermediate: return layer.intermediate;
-    case LayerMatrix::output: return layer.output;
-  }
-  return layer.query;
 }
 
 EncoderPlan::EncoderPlan(const EncoderConfig& config, const EncoderWeights& weights, const ProductBackend& backend,
@@ -163,7 +139,7 @@ std::string EncoderPlan::precisions() const {
   std::string out;
   for (const auto& [precision, matrices] : groups) {
     out += (out.empty() ? "" : ", ") + std::string(precision_name(precision)) + " (";
-    for (size_t i = 0; i < matrices.size(); ++i) out += (i ? ", " : "") + std::string(matrix_name(matrices[i]));
+    for (size_t i = 0; i < matrices.size(); ++i) out += (i ? ", " : "") + std::string(layer_linear_spec(matrices[i]).label);
     out += ")";
   }
   return out;
@@ -175,7 +151,6 @@ ActivationLayout EncoderPlan::activations(size_t tokens, size_t max_length) cons
 
 ActivationLayout EncoderPlan::activations(size_t tokens, size_t max_length, int threads) const {
   const size_t h = static_cast<size_t>(config_.hidden_size);
-  const size_t ffn = static_cast<size_t>(config_.intermediate_size);
   ActivationLayout l;
   size_t at = 0;
   auto take = [&at](size_t floats) {
@@ -189,11 +164,18 @@ ActivationLayout EncoderPlan::activations(size_t tokens, size_t max_length, int 
   l.spare = take(tokens * h);
   l.qkv = take(tokens * 3 * h);
   l.context = take(tokens * h);
-  const size_t intermediate =
-      backend_.kind == GemmBackend::openblas
-          ? std::min(tokens, ActivationLayout::ffn_slice_tokens) * ffn
-          : tokens * static_cast<size_t>(ActivationLayout::ffn_block_columns(config_));
-  l.intermediate = take(bf16 ? halves(intermediate) : intermediate);
+  // What the FFN input products write (fp32, or bf16 for bf16 products): the widest block, over a
+  // token slice or all tokens, as the layer plan runs them.
+  size_t intermediate_floats = 0;
+  if (!layers_.empty()) {
+    const LayerPlan& layer = layers_.front();
+    const size_t rows = layer.ffn_slice_tokens ? std::min(tokens, layer.ffn_slice_tokens) : tokens;
+    for (const auto& [in, out] : layer.feed_forward)
+      intermediate_floats = std::max(
+          intermediate_floats,
+          (rows * static_cast<size_t>(in.spec.outputs) * dtype_size(in.spec.output) + sizeof(float) - 1) / sizeof(float));
+  }
+  l.intermediate = take(intermediate_floats);
   l.bf16_input = take(bf16 ? halves(tokens * h) : 0);
   l.scores = take(static_cast<size_t>(threads) * ActivationLayout::scores_stride(max_length));
   l.weight_scratch = take(scratch_floats(tokens));

@@ -17,10 +17,6 @@
 
 namespace simscore {
 
-// The matrices of one encoder layer, in the order they run.
-enum class LayerMatrix { query, key, value, attention_output, intermediate, output };
-const Linear& layer_matrix(const EncoderLayerWeights& layer, LayerMatrix matrix);
-
 struct PlannedProduct {
   LayerMatrix matrix;
   BlockSpec spec;          // spec.layer is null; the encoder binds it to the layer's matrix

@@ -35,11 +35,8 @@ Tally tally(const EncoderWeights& w) {
   t.add(w.token_type_embeddings);
   t.add(w.embedding_norm);
   for (const auto& layer : w.layers) {
-    for (const Linear* l : {&layer.query, &layer.key, &layer.value, &layer.attention_output,
-                            &layer.intermediate, &layer.output})
-      t.add(*l);
-    t.add(layer.attention_norm);
-    t.add(layer.output_norm);
+    for (const LayerLinearSpec& spec : kLayerLinears) t.add(layer.*spec.member);
+    for (const LayerNormSpec& spec : kLayerNorms) t.add(layer.*spec.member);
   }
   if (w.pooler) t.add(*w.pooler);
   if (w.classifier) t.add(*w.classifier);
@@ -52,7 +49,7 @@ size_t EncoderWeights::bytes() const { return tally(*this).bytes; }
 size_t EncoderWeights::parameters() const { return tally(*this).parameters; }
 
 EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler, int labels, bool int8_products) {
-  const int64_t h = c.hidden_size, ffn = c.intermediate_size;
+  const int64_t h = c.hidden_size;
   const auto matrix = [&](int64_t rows, int64_t cols) { return TensorView{storage, {rows, cols}, nullptr}; };
   const auto linear = [&](int64_t out, int64_t in) {
     return Linear{matrix(out, in), std::vector<float>(static_cast<size_t>(out)), std::nullopt};
@@ -67,11 +64,13 @@ EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler,
   w.token_type_embeddings = matrix(c.type_vocab_size, h);
   w.embedding_norm = norm();
   for (int i = 0; i < c.num_layers; ++i) {
-    EncoderLayerWeights& layer = w.layers.emplace_back(EncoderLayerWeights{
-        linear(h, h), linear(h, h), linear(h, h), linear(h, h), norm(), linear(ffn, h), linear(h, ffn), norm()});
-    if (int8_products)
-      for (Linear* l : {&layer.query, &layer.key, &layer.value, &layer.attention_output, &layer.intermediate})
-        l->int8 = Int8Storage{};
+    EncoderLayerWeights& layer = w.layers.emplace_back();
+    for (const LayerLinearSpec& spec : kLayerLinears) {
+      Linear& l = layer.*spec.member;
+      l = linear(layer_size(c, spec.out), layer_size(c, spec.in));
+      if (int8_products && spec.int8_product) l.int8 = Int8Storage{};
+    }
+    for (const LayerNormSpec& spec : kLayerNorms) layer.*spec.member = norm();
   }
   if (pooler) w.pooler = linear(h, h);
   if (labels > 0) w.classifier = linear(labels, h);

@@ -3,8 +3,10 @@
 // the run asked for (fp16 by default); biases and LayerNorm parameters are small and always fp32.
 
 #include <any>
+#include <array>
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "core/model/config.h"
@@ -46,6 +48,63 @@ struct EncoderLayerWeights {
   LayerNormWeights output_norm;
 };
 
+// The matrices of one encoder layer, in the order they run.
+enum class LayerMatrix { query, key, value, attention_output, intermediate, output };
+
+// One encoder layer's parameters, described once: the loader reads them by these names, and the
+// tallies, weight_shapes, the execution plan and int8's choice of matrices read the same table, so
+// a new parameter is one line here (and one in EncoderLayerWeights).
+enum class LayerSize { hidden, intermediate };  // a dimension, as the config sizes it
+struct LayerLinearSpec {
+  LayerMatrix matrix;
+  Linear EncoderLayerWeights::*member;
+  std::string_view name;   // inside `encoder.layer.N.`: tensors `<name>.weight` [out, in] and `<name>.bias`
+  std::string_view label;  // in reports ("products: int8 (Q, K, ...)")
+  LayerSize out, in;
+  bool int8_product;       // multiplied in int8 by `--precision int8`
+};
+inline constexpr std::array<LayerLinearSpec, 6> kLayerLinears{{
+    {LayerMatrix::query, &EncoderLayerWeights::query, "attention.self.query", "Q", LayerSize::hidden,
+     LayerSize::hidden, true},
+    {LayerMatrix::key, &EncoderLayerWeights::key, "attention.self.key", "K", LayerSize::hidden,
+     LayerSize::hidden, true},
+    {LayerMatrix::value, &EncoderLayerWeights::value, "attention.self.value", "V", LayerSize::hidden,
+     LayerSize::hidden, true},
+    {LayerMatrix::attention_output, &EncoderLayerWeights::attention_output, "attention.output.dense",
+     "attention output", LayerSize::hidden, LayerSize::hidden, true},
+    {LayerMatrix::intermediate, &EncoderLayerWeights::intermediate, "intermediate.dense", "FFN in",
+     LayerSize::intermediate, LayerSize::hidden, true},
+    // Its input is the GELU output, the most outlier-heavy activation (README "int8").
+    {LayerMatrix::output, &EncoderLayerWeights::output, "output.dense", "FFN output", LayerSize::hidden,
+     LayerSize::intermediate, false},
+}};
+struct LayerNormSpec {
+  LayerNormWeights EncoderLayerWeights::*member;
+  std::string_view name;  // `<name>.weight` and `<name>.bias` (or TensorFlow's gamma and beta), [hidden]
+};
+inline constexpr std::array<LayerNormSpec, 2> kLayerNorms{{
+    {&EncoderLayerWeights::attention_norm, "attention.output.LayerNorm"},
+    {&EncoderLayerWeights::output_norm, "output.LayerNorm"},
+}};
+
+static_assert(
+    [] {
+      for (size_t i = 0; i < kLayerLinears.size(); ++i)
+        if (kLayerLinears[i].matrix != static_cast<LayerMatrix>(i)) return false;
+      return true;
+    }(),
+    "kLayerLinears lists the matrices in LayerMatrix's order");
+
+constexpr const LayerLinearSpec& layer_linear_spec(LayerMatrix matrix) {
+  return kLayerLinears[static_cast<size_t>(matrix)];
+}
+inline const Linear& layer_matrix(const EncoderLayerWeights& layer, LayerMatrix matrix) {
+  return layer.*layer_linear_spec(matrix).member;
+}
+inline int64_t layer_size(const EncoderConfig& config, LayerSize size) {
+  return size == LayerSize::hidden ? config.hidden_size : config.intermediate_size;
+}
+
 struct EncoderWeights {
   DType storage = DType::f16;
   TensorView word_embeddings;        // [vocab, hidden]
@@ -67,8 +126,8 @@ struct EncoderWeights {
 // Weights with shapes and storage but no data, as a model of this config would load them: enough
 // for bytes(), parameters() and an EncoderPlan, which read only those. `pooler` adds the dense
 // layer before the classifier; `labels` > 0 adds a classifier with that many outputs.
-// `int8_products`: the matrices int8 products multiply (Q, K, V, attention output, FFN in) held as
-// int8, as a run with int8 products loads them.
+// `int8_products`: the matrices int8 products multiply (LayerLinearSpec::int8_product) held as int8,
+// as a run with int8 products loads them.
 EncoderWeights weight_shapes(const EncoderConfig& config, DType storage, bool pooler, int labels,
                              bool int8_products = false);
 
