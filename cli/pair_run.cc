@@ -57,8 +57,7 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
   if (o.resume_at) o.resume_at(kept);
   uint64_t bytes_before = reader.bytes_consumed();
 
-  std::vector<TextPair> pairs;
-  std::vector<std::optional<float>> scores;
+  std::vector<std::optional<TextPair>> pairs;  // a window's rows; absent: the row failed
   // The prompted texts of a window; reserved up front, since `pairs` holds views into them.
   std::vector<std::string> prompted;
   const bool prompting = !o.prompt_a.empty() || !o.prompt_b.empty();
@@ -72,11 +71,9 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     }
     if (stop_requested()) throw Interrupted();
 
-    pairs.clear();
+    pairs.assign(count, std::nullopt);
     prompted.clear();
     if (prompting) prompted.reserve(2 * count);
-    scores.assign(count, std::nullopt);
-    std::vector<size_t> scored;
     for (size_t i = 0; i < count; ++i) {
       io::RowProblem problem = row_problem(rows[i]);
       if (!problem && o.extra_check) problem = o.extra_check(rows[i]);
@@ -84,11 +81,10 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
         if (prompting) {
           prompted.push_back(o.prompt_a + rows[i].text_a);
           prompted.push_back(o.prompt_b + rows[i].text_b);
-          pairs.push_back({prompted[prompted.size() - 2], prompted.back()});
+          pairs[i] = TextPair{prompted[prompted.size() - 2], prompted.back()};
         } else {
-          pairs.push_back({rows[i].text_a, rows[i].text_b});
+          pairs[i] = TextPair{rows[i].text_a, rows[i].text_b};
         }
-        scored.push_back(i);
         continue;
       }
       if (!o.skip_bad_rows) throw InputError(reader.display_name(), rows[i].line, problem.message);
@@ -98,7 +94,7 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     progress.start_window(counts.rows, count, bytes_before, bytes_after);
     bytes_before = bytes_after;
     const ScoringStats before = scorer.stats();
-    const std::vector<float> window_scores = scorer.score(pairs);
+    std::vector<std::optional<float>> scores = scorer.score(pairs);
     const size_t tokens = scorer.stats().tokens - before.tokens;
     const size_t unknown = scorer.stats().unknown_tokens - before.unknown_tokens;
     if (!warned_unknown && !o.quiet && unknown * 20 > tokens) {
@@ -108,20 +104,17 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
                   "model); choose a model for this language\n",
                   100.0 * static_cast<double>(unknown) / static_cast<double>(tokens), o.model_name);
     }
-    for (size_t k = 0; k < scored.size(); ++k) {
+    for (size_t i = 0; i < count; ++i) {
       // A NaN or infinite score is never written as a number: the row fails, with the reason.
-      if (std::isfinite(window_scores[k])) {
-        scores[scored[k]] = window_scores[k];
-        continue;
-      }
-      const io::PairRow& row = rows[scored[k]];
+      if (!scores[i] || std::isfinite(*scores[i])) continue;
       const io::RowProblem problem(
           io::RowFailure::non_finite_score,
           fmt::format("the score is {} (the model's arithmetic overflowed on this row; try --precision fp32)",
-                      window_scores[k]));
+                      *scores[i]));
       if (!o.skip_bad_rows)
-        throw ModelError(fmt::format("{}:{}: {}", reader.display_name(), row.line, problem.message));
-      skip(row, problem);
+        throw ModelError(fmt::format("{}:{}: {}", reader.display_name(), rows[i].line, problem.message));
+      skip(rows[i], problem);
+      scores[i] = std::nullopt;
     }
     sink(std::span(rows.data(), count), scores);
     counts.rows += count;

@@ -1,10 +1,9 @@
 #pragma once
-// The loop `score` and `eval` share: read the input in windows, score each window's good rows,
-// and hand every row (with its score, or none when it failed) to a sink in input order. Order is
-// kept in two steps, each where its reordering happens: PairScorer returns the scores of the pairs
-// it is given in their order (it undoes its own length sort, so a library caller never sees it),
-// and run_pairs puts the failed rows, which never reach the scorer, back in their places. Memory
-// depends on the window, never on the input's size.
+// The loop `score` and `eval` share: read the input in windows, score each window in place (its
+// failed rows absent), and hand every row (with its score, or none when it failed) to a sink in
+// input order. Nothing here reorders: PairScorer takes the window's rows as they were read and
+// writes each score at its row's position, the one place its length sort is undone. Memory depends
+// on the window, never on the input's size.
 
 #include <functional>
 #include <map>

@@ -53,6 +53,35 @@ TEST_P(TinyModel, Fp16StorageStaysCloseToTheFp32Reference) {
   testing::expect_fp16_close_to_reference(GetParam(), expected_);
 }
 
+// A window with failed rows is scored in place (cli/pair_run.cc): absent pairs get no score and
+// every other pair gets its own, at its own position, whatever the length sort did.
+TEST_P(TinyModel, AbsentPairsGetNoScoreAndTheOthersTheirOwn) {
+  const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f32);
+  const BertEncoder encoder(model.config, model.weights, GemmBackend::onednn);
+  PairScorer scorer(*model.tokenizer, encoder, model.scoring);
+  const std::vector<TextPair> pairs = pairs_of(expected_);
+  ASSERT_GE(pairs.size(), 3u);
+  std::vector<std::optional<TextPair>> window;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (i % 3 == 1) window.emplace_back();
+    window.emplace_back(pairs[i]);
+  }
+  window.emplace_back();
+  const std::vector<std::optional<float>> scores = scorer.score(window);
+  ASSERT_EQ(scores.size(), window.size());
+  size_t pair = 0;
+  for (size_t i = 0; i < window.size(); ++i) {
+    if (!window[i]) {
+      EXPECT_FALSE(scores[i].has_value()) << "absent row " << i;
+      continue;
+    }
+    ASSERT_TRUE(scores[i].has_value()) << "row " << i;
+    EXPECT_NEAR(*scores[i], expected_["scores"][pair].get<float>(), 1e-5) << "row " << i << ", pair " << pair;
+    ++pair;
+  }
+  EXPECT_EQ(pair, pairs.size());
+}
+
 INSTANTIATE_TEST_SUITE_P(HuggingFace, TinyModel,
                          ::testing::Values("tiny-zh-bi", "tiny-en-bi-cls", "tiny-zh-bi-max",
                                            "tiny-en-plain", "tiny-zh-cross", "tiny-en-cross1"),

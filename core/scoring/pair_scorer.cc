@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -37,10 +38,13 @@ PairScorer::PairScorer(const Tokenizer& tokenizer, const BertEncoder& encoder, M
     : tokenizer_(tokenizer), encoder_(encoder), scoring_(scoring), policy_(std::move(policy)) {}
 
 template <typename Consume>
-void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& consume) {
-  std::vector<int> lengths(inputs.size());
-  for (size_t i = 0; i < inputs.size(); ++i) lengths[i] = static_cast<int>(inputs[i].ids.size());
-  const auto batches = plan_batches(lengths, policy_.max_batch_tokens, policy_.longest_first);
+void PairScorer::run_batches(const std::vector<Encoding>& inputs, std::span<const uint32_t> present,
+                             Consume&& consume) {
+  std::vector<int> lengths(present.size());
+  for (size_t k = 0; k < present.size(); ++k) lengths[k] = static_cast<int>(inputs[present[k]].ids.size());
+  auto batches = plan_batches(lengths, policy_.max_batch_tokens, policy_.longest_first);
+  for (auto& indices : batches)
+    for (uint32_t& i : indices) i = present[i];
 
   // The activation arena is sized once, for the largest batch the budget allows (a sequence of
   // max_length tokens always fits), so no later window reallocates it; pages are touched as used.
@@ -66,12 +70,20 @@ void PairScorer::run_batches(const std::vector<Encoding>& inputs, Consume&& cons
     for (uint32_t i : indices)
       stats_.unknown_tokens += static_cast<size_t>(std::count(inputs[i].ids.begin(), inputs[i].ids.end(), unk_id));
     done += indices.size();
-    if (on_batch_) on_batch_(done, inputs.size());
+    if (on_batch_) on_batch_(done, present.size());
   }
 }
 
-std::vector<float> PairScorer::score(std::span<const TextPair> pairs) {
+std::vector<std::optional<float>> PairScorer::score(std::span<const std::optional<TextPair>> pairs) {
   return scoring_.mode == ScoringMode::bi ? score_bi(pairs) : score_cross(pairs);
+}
+
+std::vector<float> PairScorer::score(std::span<const TextPair> pairs) {
+  const std::vector<std::optional<TextPair>> all(pairs.begin(), pairs.end());
+  const std::vector<std::optional<float>> scored = score(all);
+  std::vector<float> scores(scored.size());
+  for (size_t i = 0; i < scored.size(); ++i) scores[i] = *scored[i];
+  return scores;
 }
 
 std::vector<float> PairScorer::embed(std::span<const std::string_view> texts) {
@@ -84,7 +96,9 @@ std::vector<float> PairScorer::embed(std::span<const std::string_view> texts) {
   const int h = encoder_.config().hidden_size;
   std::vector<float> embeddings(texts.size() * static_cast<size_t>(h));
   std::vector<float> pooled;
-  run_batches(inputs, [&](const TokenBatch& batch, const float* hidden, const auto& indices) {
+  std::vector<uint32_t> all(texts.size());
+  std::iota(all.begin(), all.end(), 0u);
+  run_batches(inputs, all, [&](const TokenBatch& batch, const float* hidden, const auto& indices) {
     pooled.resize(batch.sequences() * static_cast<size_t>(h));
     pool(hidden, batch, h, scoring_.pooling, scoring_.normalize, pooled.data());
     for (size_t s = 0; s < indices.size(); ++s)
@@ -93,7 +107,7 @@ std::vector<float> PairScorer::embed(std::span<const std::string_view> texts) {
   return embeddings;
 }
 
-std::vector<float> PairScorer::score_bi(std::span<const TextPair> pairs) {
+std::vector<std::optional<float>> PairScorer::score_bi(std::span<const std::optional<TextPair>> pairs) {
   // Evaluation sets repeat sentences a lot: encode each distinct text once.
   std::unordered_map<std::string_view, uint32_t> slot_of;
   std::vector<std::string_view> distinct;
@@ -103,32 +117,38 @@ std::vector<float> PairScorer::score_bi(std::span<const TextPair> pairs) {
     if (inserted) distinct.push_back(text);
     return it->second;
   };
-  for (size_t i = 0; i < pairs.size(); ++i) slots[i] = {slot(pairs[i].a), slot(pairs[i].b)};
-  stats_.encodings_saved += 2 * pairs.size() - distinct.size();
+  size_t present = 0;
+  for (size_t i = 0; i < pairs.size(); ++i)
+    if (pairs[i]) slots[i] = {slot(pairs[i]->a), slot(pairs[i]->b)}, ++present;
+  stats_.encodings_saved += 2 * present - distinct.size();
 
   const auto embeddings = embed(distinct);
   const int h = encoder_.config().hidden_size;
-  std::vector<float> scores(pairs.size());
+  std::vector<std::optional<float>> scores(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i)
-    scores[i] = cosine_similarity(embeddings.data() + size_t{slots[i].first} * h,
-                                  embeddings.data() + size_t{slots[i].second} * h, h);
+    if (pairs[i])
+      scores[i] = cosine_similarity(embeddings.data() + size_t{slots[i].first} * h,
+                                    embeddings.data() + size_t{slots[i].second} * h, h);
   return scores;
 }
 
-std::vector<float> PairScorer::score_cross(std::span<const TextPair> pairs) {
+std::vector<std::optional<float>> PairScorer::score_cross(std::span<const std::optional<TextPair>> pairs) {
   const auto start = std::chrono::steady_clock::now();
-  std::vector<Encoding> inputs;
-  inputs.reserve(pairs.size());
-  for (const TextPair& pair : pairs)
-    inputs.push_back(encode_pair(tokenizer_, pair.a, pair.b, scoring_.max_length));
+  std::vector<Encoding> inputs(pairs.size());
+  std::vector<uint32_t> present;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    if (!pairs[i]) continue;
+    inputs[i] = encode_pair(tokenizer_, pairs[i]->a, pairs[i]->b, scoring_.max_length);
+    present.push_back(static_cast<uint32_t>(i));
+  }
   stats_.tokenize_seconds += seconds_since(start);
 
   const EncoderWeights& weights = encoder_.weights();
   const int h = encoder_.config().hidden_size;
   const int labels = weights.classifier->out_features();
-  std::vector<float> scores(pairs.size());
+  std::vector<std::optional<float>> scores(pairs.size());
   std::vector<float> first_tokens, pooled, logits;
-  run_batches(inputs, [&](const TokenBatch& batch, const float* hidden, const auto& indices) {
+  run_batches(inputs, present, [&](const TokenBatch& batch, const float* hidden, const auto& indices) {
     const int rows = static_cast<int>(batch.sequences());
     first_tokens.resize(static_cast<size_t>(rows) * h);
     for (int s = 0; s < rows; ++s)

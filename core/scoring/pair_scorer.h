@@ -1,9 +1,11 @@
 #pragma once
 // Scores sentence pairs: tokenize, batch by length, encode, then either pool each text and take the
 // cosine (bi-encoder) or run the classifier head on the pair (cross-encoder). Scores come back in
-// input order.
+// input order: each batch's results are written at their inputs' positions (run_batches), the one
+// place where the length sort is undone; a caller never reorders.
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -45,7 +47,9 @@ class PairScorer {
  public:
   PairScorer(const Tokenizer& tokenizer, const BertEncoder& encoder, ModelScoring scoring, BatchPolicy policy = {});
 
-  // One score per pair, in input order.
+  // One score per pair, in input order; an absent pair (a row that failed before scoring) is
+  // skipped and gets no score, so a window of rows is scored in place.
+  std::vector<std::optional<float>> score(std::span<const std::optional<TextPair>> pairs);
   std::vector<float> score(std::span<const TextPair> pairs);
   // Sentence embeddings, row-major [texts.size(), hidden_size] (the bi-encoder's pooling).
   std::vector<float> embed(std::span<const std::string_view> texts);
@@ -62,12 +66,13 @@ class PairScorer {
   }
 
  private:
-  std::vector<float> score_bi(std::span<const TextPair> pairs);
-  std::vector<float> score_cross(std::span<const TextPair> pairs);
-  // Runs the encoder over `inputs` in length-sorted batches; `consume(batch, hidden, indices)` gets
-  // each batch's hidden states and the indices of its inputs.
+  std::vector<std::optional<float>> score_bi(std::span<const std::optional<TextPair>> pairs);
+  std::vector<std::optional<float>> score_cross(std::span<const std::optional<TextPair>> pairs);
+  // Runs the encoder over the inputs listed in `present` (indices into `inputs`) in length-sorted
+  // batches; `consume(batch, hidden, indices)` gets each batch's hidden states and the indices of
+  // its inputs in `inputs`, where their results go.
   template <typename Consume>
-  void run_batches(const std::vector<Encoding>& inputs, Consume&& consume);
+  void run_batches(const std::vector<Encoding>& inputs, std::span<const uint32_t> present, Consume&& consume);
 
   const Tokenizer& tokenizer_;
   const BertEncoder& encoder_;
