@@ -51,7 +51,8 @@ Tally tally(const EncoderWeights& w) {
 size_t EncoderWeights::bytes() const { return tally(*this).bytes; }
 size_t EncoderWeights::parameters() const { return tally(*this).parameters; }
 
-EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler, int labels, bool int8_products) {
+EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler, int labels, bool int8_products,
+                             bool int8_ffn_output) {
   const int64_t h = c.hidden_size, ffn = c.intermediate_size;
   const auto matrix = [&](int64_t rows, int64_t cols) { return TensorView{storage, {rows, cols}, nullptr}; };
   const auto linear = [&](int64_t out, int64_t in) {
@@ -72,6 +73,7 @@ EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler,
     if (int8_products)
       for (Linear* l : {&layer.query, &layer.key, &layer.value, &layer.attention_output, &layer.intermediate})
         l->int8 = Int8Storage{};
+    if (int8_products && int8_ffn_output) layer.output.int8 = Int8Storage{};
   }
   if (pooler) w.pooler = linear(h, h);
   if (labels > 0) w.classifier = linear(labels, h);

@@ -67,9 +67,9 @@ struct EncoderWeights {
 // Weights with shapes and storage but no data, as a model of this config would load them: enough
 // for bytes(), parameters() and an EncoderPlan, which read only those. `pooler` adds the dense
 // layer before the classifier; `labels` > 0 adds a classifier with that many outputs.
-// `int8_products`: the matrices int8 products multiply (Q, K, V, attention output, FFN in) held as
-// int8, as a run with int8 products loads them.
+// `int8_products`: the matrices int8 products multiply (Q, K, V, attention output, FFN in, and FFN
+// output unless `int8_ffn_output` is false) held as int8, as a run with int8 products loads them.
 EncoderWeights weight_shapes(const EncoderConfig& config, DType storage, bool pooler, int labels,
-                             bool int8_products = false);
+                             bool int8_products = false, bool int8_ffn_output = true);
 
 }  // namespace simscore
