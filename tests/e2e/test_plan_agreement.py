@@ -34,9 +34,9 @@ def test_inspect_and_report_agree(tmp_path, simscore, default_model, backend, pr
     assert planned["parameters"] == report["model"]["parameters"]
     assert planned["mode"] == report["mode"] == "bi"
     int8 = precision == "int8" and backend != "openblas"  # OpenBLAS has no int8 products
-    if int8:  # the int8 copies; the FFN output product stays fp32
+    if int8:  # the int8 copies; every product in int8 (the default)
         assert planned["memory"]["prepacked_bytes"] > 0
-        assert planned["products"] == "int8 (Q, K, V, attention output, FFN in), fp32 (FFN output)"
+        assert planned["products"] == "int8"
         assert report["precision"] == "int8"
     elif backend != "onednn":  # (onednn prepacks only bf16 products on a CPU that has them)
         assert (planned["memory"]["prepacked_bytes"] > 0) == (backend == "onednn-prepacked")
