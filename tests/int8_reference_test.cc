@@ -6,12 +6,13 @@
 // are checked.
 //
 // Bounds, from the issue: STS-B Spearman within 0.005 of fp32. Measured on this project's AVX2 host
-// (7-bit weights: no VNNI), FFN output in fp32: Spearman 0.818699 vs 0.820325 fp32 (-0.0016), largest
-// score difference 0.027, worst embedding cosine to sentence-transformers' fp32 0.984 (fp16: 0.9999);
-// every product int8: README "int8". The tiny
-// models are stress models (initializer range 0.3, where bf16 already moves scores by 0.026): int8
-// moved scores by up to 0.108 (tiny-zh-cross) and embeddings to cosine 0.975 (tiny-en-bi-cls). The
-// bounds below are about 2x the measured differences (for cosines, 2x 1 - cosine).
+// (7-bit weights: no VNNI) against 0.820325 fp32: every product int8 0.817981 (-0.0023), largest
+// score difference 0.043, worst embedding cosine to sentence-transformers' fp32 0.975; FFN output
+// in fp32 0.818631 (-0.0017), 0.027, 0.984 (fp16: cosine 0.9999). The tiny models are stress models
+// (initializer range 0.3, where bf16 already moves scores by 0.026): int8 moved scores by up to
+// 0.108 (tiny-zh-cross, FFN output fp32; 0.107 tiny-en-bi-cls, every product) and embeddings to
+// cosine 0.952 (tiny-en-bi-cls, every product; 0.975 FFN output fp32). The bounds below are about
+// 2x the larger of the two measured differences (for cosines, 2x 1 - cosine).
 
 #include <gtest/gtest.h>
 
@@ -85,7 +86,7 @@ TEST_P(TinyModelInt8, CloseToTransformersFp32) {
     double worst = 1;
     for (size_t i = 0; i < texts.size(); ++i)
       worst = std::min(worst, cosine(embeddings.data() + i * h, expected["embeddings"][i].get<std::vector<float>>()));
-    EXPECT_GE(worst, 0.95);
+    EXPECT_GE(worst, 0.9);
     std::cout << GetParam() << ", " << variant_name(ffn_output) << ": worst embedding cosine to transformers fp32 "
               << worst << "\n";
   }
@@ -142,11 +143,11 @@ TEST(MiniLMInt8, StsbSpearmanWithin0005OfFp32) {
       const double d = std::abs(double{int8[i]} - fp32[i]);
       if (d > largest) largest = d, largest_at = i;
     }
-    EXPECT_LT(largest, 0.06) << "pair " << largest_at;
+    EXPECT_LT(largest, 0.09) << "pair " << largest_at;
     double worst_cosine = 1;
     for (size_t i = 0; i < texts.size(); ++i)
       worst_cosine = std::min(worst_cosine, cosine(embeddings.data() + i * 384, stsb.embedding(i), 384));
-    EXPECT_GE(worst_cosine, 0.97);
+    EXPECT_GE(worst_cosine, 0.95);
     RecordProperty(ffn_output == Int8FfnOutput::int8 ? "largest_score_difference"
                                                     : "largest_score_difference_ffn_output_fp32",
                    std::to_string(largest));
