@@ -28,6 +28,7 @@ struct InspectOptions {
   size_t max_batch_tokens = 2048;
   int threads = 0;
   std::string precision = "fp16";  // for --json: the storage whose plan is printed
+  std::string int8_ffn_output;     // with --precision int8: as `score --int8-ffn-output`
   bool json = false;
   GemmBackend gemm = GemmBackend::onednn;  // from SIMSCORE_GEMM
 };
@@ -35,6 +36,12 @@ struct InspectOptions {
 std::string mib(size_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0); }
 
 int run_inspect(const InspectOptions& o) {
+  {  // --int8-ffn-output without --precision int8 is refused as `score` refuses it (exit 2)
+    ModelOptions as_run;
+    as_run.precision = o.precision;
+    as_run.int8_ffn_output = o.int8_ffn_output;
+    int8_ffn_output(as_run);
+  }
   const auto dir = resolve_model_dir(o.model);
   const EncoderConfig config = io::read_encoder_config(dir / "config.json");
   const auto source = io::open_weights(dir);
@@ -70,10 +77,12 @@ int run_inspect(const InspectOptions& o) {
     ModelOptions as_run;
     as_run.gemm = o.gemm;
     as_run.precision = precision;
+    if (as_run.precision == "int8") as_run.int8_ffn_output = o.int8_ffn_output;
     const DType storage = storage_precision(as_run);
     const ProductBackend products = product_backend(as_run);
     return EncoderPlan(config,
-                       weight_shapes(config, storage, pooler, labels, products.precision == ComputePrecision::int8),
+                       weight_shapes(config, storage, pooler, labels, products.precision == ComputePrecision::int8,
+                                     products.int8_ffn_output == Int8FfnOutput::int8),
                        products, threads);
   };
 
@@ -163,6 +172,9 @@ Run add_inspect_command(CLI::App& app) {
   command->add_option("--precision", options->precision,
                       "Precision whose plan --json prints: fp16 (default), fp32, bf16 or int8")
       ->check(CLI::IsMember({"fp16", "fp32", "bf16", "int8"}));
+  command->add_option("--int8-ffn-output", options->int8_ffn_output,
+                      "With --precision int8: plan int8 runs with the FFN output product in int8 (default) or fp32")
+      ->check(CLI::IsMember({"int8", "fp32"}));
   command->add_flag("--json", options->json,
                     "Print one JSON object: the model, its mode, and memory.weights_bytes, "
                     "prepacked_bytes and arena_bytes as `score --report` names them");

@@ -24,8 +24,12 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
                      "Weight storage: fp16 (default; products in fp32), fp32, bf16 (products on "
                      "AMX / AVX512-BF16 with fp32 sums; fp32 products where the CPU has neither), or "
                      "int8 (fp16 storage, products in int8 with per-row weight and per-token input "
-                     "scales; the FFN output product in fp32)")
+                     "scales)")
       ->check(CLI::IsMember({"fp16", "fp32", "bf16", "int8"}));
+  command.add_option("--int8-ffn-output", o.int8_ffn_output,
+                     "With --precision int8: int8 (default) or fp32, the FFN output product (its input is "
+                     "the GELU output) in fp32 from fp16 weights: slightly closer to fp32, larger and slower")
+      ->check(CLI::IsMember({"int8", "fp32"}));
   command.add_option("--mode", o.mode,
                      "bi (cosine of pooled embeddings) or cross (classifier on the pair); default: "
                      "from the model directory")
@@ -112,8 +116,16 @@ Quantization quantization(const ModelOptions& o) {
   return o.precision == "int8" ? Quantization::int8 : Quantization::none;
 }
 
+Int8FfnOutput int8_ffn_output(const ModelOptions& o) {
+  if (o.int8_ffn_output.empty()) return Int8FfnOutput::int8;
+  if (quantization(o) != Quantization::int8)
+    throw CLI::ValidationError("--int8-ffn-output", "needs --precision int8 (this run's precision is " +
+                                                        o.precision + ", with no int8 products)");
+  return o.int8_ffn_output == "fp32" ? Int8FfnOutput::fp32 : Int8FfnOutput::int8;
+}
+
 ProductBackend product_backend(const ModelOptions& o) {
-  return ProductBackend::for_storage(o.gemm, storage_precision(o), quantization(o));
+  return ProductBackend::for_storage(o.gemm, storage_precision(o), quantization(o), int8_ffn_output(o));
 }
 
 io::LoadedModel load_model(const ModelOptions& o) {
@@ -131,6 +143,7 @@ io::LoadedModel load_model(const ModelOptions& o) {
   load.precision = storage_precision(o);
   const ProductBackend backend = product_backend(o);
   load.int8_products = backend.precision == ComputePrecision::int8;
+  load.int8_ffn_output = backend.int8_ffn_output == Int8FfnOutput::int8;
   if (quantization(o) == Quantization::int8 && backend.precision != ComputePrecision::int8)
     fmt::print(stderr, "simscore: --precision int8 needs a oneDNN backend, not SIMSCORE_GEMM=openblas; "
                "weights stay fp16 and products run in fp32\n");

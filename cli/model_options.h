@@ -15,6 +15,7 @@ namespace simscore::cli {
 struct ModelOptions {
   std::string model;  // empty: $SIMSCORE_MODEL, else the default model
   std::string precision = "fp16";
+  std::string int8_ffn_output;  // --int8-ffn-output int8|fp32; empty: not given (int8)
   std::string mode;   // empty: as the model directory says
   size_t max_length = 0;  // 0: as the model directory says
   int threads = 0;        // 0: every CPU this process may use
@@ -41,8 +42,12 @@ std::filesystem::path resolve_model_dir(const std::string& flag);
 DType storage_precision(const ModelOptions& options);
 // --precision int8: the products quantize their weights; otherwise none.
 Quantization quantization(const ModelOptions& options);
-// What runs the products of a run with these options: the one place --precision and SIMSCORE_GEMM
-// become a ProductBackend (int8 products for --precision int8 on oneDNN backends).
+// --int8-ffn-output as where an int8 run's FFN output product runs (int8 when not given);
+// CLI::ValidationError (exit 2) when given without --precision int8, where it would mean nothing.
+Int8FfnOutput int8_ffn_output(const ModelOptions& options);
+// What runs the products of a run with these options: the one place --precision,
+// --int8-ffn-output and SIMSCORE_GEMM become a ProductBackend (int8 products for --precision int8
+// on oneDNN backends).
 ProductBackend product_backend(const ModelOptions& options);
 
 // Applies --threads, loads the model, and (with --verbose) describes it on stderr.

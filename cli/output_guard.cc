@@ -54,12 +54,12 @@ std::string resume_fingerprint(const InputOptions& input, const OutputOptions& o
   const io::LoadedModel& model = session.model();
   return input_fingerprint(input.path) +
          fmt::format("format: {}\nheader: {}\ncolumns: {} {} id={} label={}\non-error: {}\nshard: {}/{}\n"
-                     "with-input: {}\nwindow: {}\nmodel: {}\nprecision: {}\nmax-length: {}\n",
+                     "with-input: {}\nwindow: {}\nmodel: {}\nprecision: {}\nproducts: {}\nmax-length: {}\n",
                      input.format.empty() ? "(from the name)" : input.format, input.header, c.text_a,
                      c.text_b, c.id.value_or("-"), c.label.value_or("-"), input.on_error,
                      input.shard.index, input.shard.count, output.with_input,
                      session.pair_run_options().window, model.dir.string(),
-                     dtype_name(model.weights.storage), model.scoring.max_length);
+                     dtype_name(model.weights.storage), session.product_precisions(), model.scoring.max_length);
 }
 
 }  // namespace simscore::cli

@@ -50,7 +50,8 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
     const EncoderConfig config = io::read_encoder_config(dir / "config.json");
     const DType storage = storage_precision(model_options);
     const EncoderPlan plan(config,
-                           weight_shapes(config, storage, false, 0, backend.precision == ComputePrecision::int8),
+                           weight_shapes(config, storage, false, 0, backend.precision == ComputePrecision::int8,
+                                         backend.int8_ffn_output == Int8FfnOutput::int8),
                            backend, 1);
     const size_t weights = weight_bytes(plan);
     const size_t baseline = io::resident_bytes();
@@ -109,6 +110,8 @@ void ScoringSession::apply_memory_budget(size_t budget) {
   // share rounds to fewer tokens: the report then says what ran.
   scorer_->set_max_batch_tokens(std::min(std::max(tokens, max_length), scorer_->policy().max_batch_tokens));
 }
+
+std::string ScoringSession::product_precisions() const { return encoder_->plan().precisions(); }
 
 PairRunOptions ScoringSession::pair_run_options() const {
   PairRunOptions o;

@@ -37,6 +37,8 @@ class ScoringSession {
 
   PairScorer& scorer() { return *scorer_; }
   const io::LoadedModel& model() const { return model_; }
+  // Which products run in which precision (EncoderPlan::precisions), e.g. "int8" or "fp32".
+  std::string product_precisions() const;
   const Prompts& prompts() const { return prompts_; }
   // Window settings for run_pairs (window rows and bytes, progress, quiet).
   PairRunOptions pair_run_options() const;

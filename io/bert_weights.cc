@@ -63,11 +63,12 @@ void stream_as_f32(const TensorSource& source, const TensorInfo& tensor, DType s
 class Loader {
  public:
   Loader(std::shared_ptr<const TensorSource> source, std::string prefix, DType storage, bool int8_products,
-         std::vector<std::any>& owners)
+         bool int8_ffn_output, std::vector<std::any>& owners)
       : source_(std::move(source)),
         prefix_(std::move(prefix)),
         storage_(storage),
         int8_products_(int8_products),
+        int8_ffn_output_(int8_ffn_output),
         owners_(owners) {}
 
   const TensorInfo& entry(const std::string& name, std::initializer_list<int64_t> shape) const {
@@ -116,7 +117,7 @@ class Loader {
   Linear linear(const std::string& name, int64_t out, int64_t in) {
     const std::string weight = prefix_ + name + ".weight";
     if (const TensorInfo* w = source_->find(weight); w && w->dtype == "I8") return int8_linear(name, out, in);
-    if (int8_products_ && int8_product_matrix(weight)) return quantized_linear(name, out, in);
+    if (multiplied_in_int8(weight)) return quantized_linear(name, out, in);
     return {matrix(name + ".weight", out, in), vector(name + ".bias", out), std::nullopt};
   }
 
@@ -166,7 +167,7 @@ class Loader {
                                      "allows", file, e.name, values[i], i, limit, kInt8BitsKey,
                                      source_->metadata(std::string(kInt8BitsKey))));
     Linear linear{TensorView{storage_, {out, in}, nullptr}, vector(name + ".bias", out), std::nullopt};
-    if (int8_products_ && int8_product_matrix(e.name)) {
+    if (multiplied_in_int8(e.name)) {
       linear.int8 = Int8Storage{values, scales.get(), limit};
       owners_.push_back(std::move(scales));
       return linear;
@@ -222,10 +223,16 @@ class Loader {
     return limit;
   }
 
+  // Whether this run multiplies the matrix `tensor_name` in int8.
+  bool multiplied_in_int8(std::string_view tensor_name) const {
+    return int8_products_ && int8_product_matrix(tensor_name, int8_ffn_output_);
+  }
+
   std::shared_ptr<const TensorSource> source_;
   std::string prefix_;
   DType storage_;
   bool int8_products_;
+  bool int8_ffn_output_;
   std::vector<std::any>& owners_;
 };
 
@@ -243,12 +250,13 @@ Int8Matrix quantize_matrix(const TensorSource& source, const TensorInfo& tensor,
   return quantize_matrix_rows(floats.data(), rows, cols, int8_weight_limit());
 }
 
-bool int8_product_matrix(std::string_view name) {
+bool int8_product_matrix(std::string_view name, bool ffn_output) {
   if (name.find("encoder.layer.") == std::string_view::npos || !name.ends_with(".weight")) return false;
   name.remove_suffix(std::string_view(".weight").size());
-  for (const LayerLinearSpec& spec : kLayerLinears)
-    if (spec.int8_product && name.ends_with(spec.name) && name[name.size() - spec.name.size() - 1] == '.')
-      return true;
+  for (const LayerLinearSpec& spec : kLayerLinears) {
+    const bool named = name.ends_with(spec.name) && name[name.size() - spec.name.size() - 1] == '.';
+    if (named && int8_product(spec.matrix, ffn_output)) return true;
+  }
   return false;
 }
 
@@ -283,11 +291,11 @@ BertWeightsLayout detect_bert_layout(const TensorSource& file) {
 
 EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> file,
                                  const BertWeightsLayout& layout, const EncoderConfig& config,
-                                 DType storage, bool with_heads, bool int8_products) {
+                                 DType storage, bool with_heads, bool int8_products, bool int8_ffn_output) {
   EncoderWeights w;
   w.storage = storage;
   w.owners.push_back(file);
-  Loader load(file, layout.prefix, storage, int8_products, w.owners);
+  Loader load(file, layout.prefix, storage, int8_products, int8_ffn_output, w.owners);
   const int64_t h = config.hidden_size;
 
   w.word_embeddings = load.matrix("embeddings.word_embeddings.weight", config.vocab_size, h);

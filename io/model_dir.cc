@@ -271,7 +271,8 @@ LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
   if (!layout.prefix.empty()) m.tensor_layout += fmt::format(" (prefix \"{}\")", layout.prefix);
 
   m.weights = load_bert_weights(file, layout, m.config, options.precision,
-                                s.mode == ScoringMode::cross, options.int8_products);
+                                s.mode == ScoringMode::cross, options.int8_products,
+                                options.int8_ffn_output);
   if (s.mode == ScoringMode::cross) {
     const int labels = m.weights.classifier->out_features();
     if (labels > 2)

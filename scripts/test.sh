@@ -45,9 +45,10 @@ fi
 # fails), then every libFuzzer target for FUZZ_SECONDS each, seeded from ../shared, with a fixed
 # random seed (exploring belongs to scripts/fuzz.sh run by hand). The e2e tests and the tests that
 # run whole data sets (every row of every shared file through the tokenizers; STS-B and LCQMC
-# through the real models at fp32 and fp16) cost over half an hour of CPU under ASan and exercise no code the unit
-# tests, the tiny reference models and the fuzzers do not; they run once, above.
-whole_data='^e2e\.|EveryRowOfEveryDataFile|MultilingualE5\.Lcqmc|Precision/MiniLM\.'
+# through the real models at fp32, fp16, int8 and bf16) cost over half an hour of CPU under ASan and
+# exercise no code the unit tests, the tiny reference models and the fuzzers do not; they run once,
+# above.
+whole_data='^e2e\.|EveryRowOfEveryDataFile|MultilingualE5\.Lcqmc|Precision/MiniLM\.|MiniLMInt8\.|MiniLMBf16\.'
 SIMSCORE_FIXTURES="$build/fixtures" SANITIZE_CTEST_ARGS=${SANITIZE_CTEST_ARGS:-"-E $whole_data"} \
   scripts/sanitize.sh | tee -a "$log"
 if [[ -d ${SIMSCORE_SHARED:-../shared} ]]; then

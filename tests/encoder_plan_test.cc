@@ -36,8 +36,10 @@ EncoderConfig config_of(int hidden, int ffn, int layers) {
 }
 
 // weight_shapes with random data in `storage` (the owners keep it alive); with `int8_products`,
-// the matrices int8 products multiply held as int8, as the loader holds them for such a run.
-EncoderWeights random_weights(const EncoderConfig& config, DType storage, int labels, bool int8_products = false) {
+// the matrices int8 products multiply (FFN output only with `int8_ffn_output`) held as int8, as the
+// loader holds them for such a run.
+EncoderWeights random_weights(const EncoderConfig& config, DType storage, int labels, bool int8_products = false,
+                              bool int8_ffn_output = true) {
   EncoderWeights w = weight_shapes(config, storage, labels > 0, labels);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> value(-0.1f, 0.1f);
@@ -64,7 +66,8 @@ EncoderWeights random_weights(const EncoderConfig& config, DType storage, int la
   if (w.classifier) fill(w.classifier->weight);
   if (int8_products)
     for (EncoderLayerWeights& l : w.layers)
-      for (Linear* m : {&l.query, &l.key, &l.value, &l.attention_output, &l.intermediate}) {
+      for (Linear* m : {&l.query, &l.key, &l.value, &l.attention_output, &l.intermediate, &l.output}) {
+        if (m == &l.output && !int8_ffn_output) continue;
         std::vector<float> f32(static_cast<size_t>(m->weight.elements()));
         convert_to_f32(m->weight.data, storage, f32.data(), f32.size());
         auto q = std::make_shared<Int8Matrix>(
@@ -80,6 +83,15 @@ struct Shape {
   int hidden, ffn, layers;
 };
 
+// No int8; int8 everywhere (the default); int8 with the FFN output product in fp32.
+struct Int8Variant {
+  Quantization quantization;
+  Int8FfnOutput ffn_output;
+};
+constexpr Int8Variant kInt8Variants[] = {{Quantization::none, Int8FfnOutput::int8},
+                                         {Quantization::int8, Int8FfnOutput::int8},
+                                         {Quantization::int8, Int8FfnOutput::fp32}};
+
 class EncoderPlanTest : public ::testing::TestWithParam<Shape> {};
 
 TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
@@ -87,13 +99,15 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
   const EncoderConfig config = config_of(shape.hidden, shape.ffn, shape.layers);
   for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas})
     for (DType storage : {DType::f32, DType::f16, DType::bf16})
-      for (Quantization quantization : {Quantization::none, Quantization::int8}) {
+      for (const Int8Variant variant : kInt8Variants) {
+        const Quantization quantization = variant.quantization;
         if (kind == GemmBackend::openblas && quantization == Quantization::int8) continue;  // no int8 products
-        SCOPED_TRACE(::testing::Message() << "backend " << static_cast<int>(kind) << ", " << dtype_name(storage)
-                                          << (quantization == Quantization::int8 ? ", int8" : ""));
         const bool int8 = quantization == Quantization::int8;
-        const EncoderWeights weights = random_weights(config, storage, 2, int8);
-        const ProductBackend backend = ProductBackend::for_storage(kind, storage, quantization);
+        const bool ffn_int8 = variant.ffn_output == Int8FfnOutput::int8;
+        SCOPED_TRACE(::testing::Message() << "backend " << static_cast<int>(kind) << ", " << dtype_name(storage)
+                                          << (int8 ? ", int8" : "") << (int8 && !ffn_int8 ? ", FFN output fp32" : ""));
+        const EncoderWeights weights = random_weights(config, storage, 2, int8, ffn_int8);
+        const ProductBackend backend = ProductBackend::for_storage(kind, storage, quantization, variant.ffn_output);
         const EncoderPlan plan(config, weights, backend, 2);
         ASSERT_EQ(plan.layers().size(), static_cast<size_t>(config.num_layers));
 
@@ -112,11 +126,10 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
           EXPECT_EQ(built->bytes(), p->cost.packed_bytes);
           EXPECT_EQ(built->scratch_floats(), p->cost.scratch_floats);
           EXPECT_EQ(built->scratch_floats_per_row(), p->cost.scratch_floats_per_row);
-          // int8 plans keep the FFN output in fp32 (README "int8"); every other product runs as the plan's backend.
-          const bool ffn_output = p->matrix == LayerMatrix::output;
-          EXPECT_EQ(p->backend.precision, quantization == Quantization::int8
-                                              ? (ffn_output ? ComputePrecision::f32 : ComputePrecision::int8)
-                                              : backend.precision);
+          // int8 plans run every product in int8 unless the FFN output is asked for in fp32 (README
+          // "int8"); every other product runs as the plan's backend.
+          const bool fp32_ffn_output = int8 && !ffn_int8 && p->matrix == LayerMatrix::output;
+          EXPECT_EQ(p->backend.precision, fp32_ffn_output ? ComputePrecision::f32 : backend.precision);
           EXPECT_EQ(built->scratch_floats_per_row() > 0, p->backend.precision == ComputePrecision::int8);
           layer_packed += built->bytes();
           largest_scratch = std::max(largest_scratch, built->scratch_floats());
@@ -132,9 +145,8 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
         EXPECT_EQ(plan.scratch_floats(kRows), largest_scratch_for_rows);
         EXPECT_EQ(plan.activations(kRows, 16).total - plan.activations(kRows, 16).weight_scratch,
                   (largest_scratch_for_rows + 15) / 16 * 16);
-        if (quantization == Quantization::int8) {
-          EXPECT_EQ(plan.precisions(), "int8 (Q, K, V, attention output, FFN in), fp32 (FFN output)");
-        }
+        if (int8)
+          EXPECT_EQ(plan.precisions(), ffn_int8 ? "int8" : "int8 (Q, K, V, attention output, FFN in), fp32 (FFN output)");
         const bool copies = backend.layout == WeightLayout::prepacked && kind != GemmBackend::openblas;
         EXPECT_EQ(plan.packed_bytes() > 0, copies);
 
@@ -143,7 +155,7 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
         EXPECT_EQ(encoder.packed_bytes(), plan.packed_bytes());
 
         // Shapes alone (inspect, --max-memory) give the same plan as loaded weights.
-        const EncoderPlan from_shapes(config, weight_shapes(config, storage, true, 2, int8), backend, 2);
+        const EncoderPlan from_shapes(config, weight_shapes(config, storage, true, 2, int8, ffn_int8), backend, 2);
         EXPECT_EQ(from_shapes.weights_bytes(), plan.weights_bytes());
         EXPECT_EQ(from_shapes.parameters(), plan.parameters());
         EXPECT_EQ(from_shapes.packed_bytes(), plan.packed_bytes());
@@ -160,10 +172,11 @@ INSTANTIATE_TEST_SUITE_P(Shapes, EncoderPlanTest,
 TEST(EncoderPlan, ABatchUsesThePlannedArena) {
   const EncoderConfig config = config_of(64, 256, 2);
   for (GemmBackend kind : {GemmBackend::onednn, GemmBackend::onednn_prepacked, GemmBackend::openblas})
-    for (Quantization quantization : {Quantization::none, Quantization::int8}) {
-      const ProductBackend backend = ProductBackend::for_storage(kind, DType::f16, quantization);
-      const EncoderWeights weights =
-          random_weights(config, DType::f16, 0, backend.precision == ComputePrecision::int8);
+    for (const Int8Variant variant : kInt8Variants) {
+      const ProductBackend backend =
+          ProductBackend::for_storage(kind, DType::f16, variant.quantization, variant.ffn_output);
+      const EncoderWeights weights = random_weights(config, DType::f16, 0, backend.precision == ComputePrecision::int8,
+                                                    variant.ffn_output == Int8FfnOutput::int8);
       const EncoderPlan plan(config, weights, backend,
                              compute_threads());
       const BertEncoder encoder(config, weights, plan);
@@ -194,7 +207,13 @@ TEST(EncoderPlan, BackendFollowsStorageAndKind) {
     const ProductBackend int8 = ProductBackend::for_storage(kind, DType::f16, Quantization::int8);
     EXPECT_EQ(int8.precision, ComputePrecision::int8);
     EXPECT_EQ(int8.layout, WeightLayout::prepacked);
-    EXPECT_EQ(ffn_output_backend(int8), ProductBackend::for_storage(kind, DType::f16));
+    EXPECT_EQ(ffn_output_backend(int8), int8);  // every product in int8 by default
+    // --int8-ffn-output fp32: that product as an fp16 run would run it.
+    const ProductBackend fp32_output =
+        ffn_output_backend(ProductBackend::for_storage(kind, DType::f16, Quantization::int8, Int8FfnOutput::fp32));
+    const ProductBackend fp16 = ProductBackend::for_storage(kind, DType::f16);
+    EXPECT_EQ(fp32_output.precision, fp16.precision);
+    EXPECT_EQ(fp32_output.layout, fp16.layout);
   }
   EXPECT_EQ(ProductBackend::for_storage(GemmBackend::openblas, DType::f16, Quantization::int8), blas);
 }

@@ -5,8 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "core/errors.h"
@@ -45,6 +48,45 @@ TEST(Int8Storage, StoredWeightsGiveTheBytesOfQuantizingInTheProduct) {
       reading(x.data(), kRows, got.data(), scratch.data());
       EXPECT_EQ(std::memcmp(expected.data(), got.data(), expected.size() * sizeof(float)), 0)
           << "block from row " << first << (gelu ? " with GELU" : "");
+    }
+}
+
+TEST(Int8Storage, ColumnBlocksOfStoredWeightsAreExactOnIntegers) {
+  // The FFN output runs one block of columns per FFN block, each summed onto the last: read from
+  // stored int8 rows with the whole row's stride. Integer weights with scale 1 and integer inputs
+  // whose rows hold a 127 (input scale 1) give exact sums, checked against a double product.
+  constexpr int kOut = 48, kIn = 200, kRows = 33;
+  const int limit = int8_weight_limit();
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> weight(-limit, limit), input(-127, 127);
+  std::vector<int8_t> values(static_cast<size_t>(kOut) * kIn);
+  for (int8_t& v : values) v = static_cast<int8_t>(weight(rng));
+  const std::vector<float> scales(kOut, 1.0f);
+  const OwnedLinear fp16 = random_linear(kOut, kIn, DType::f16, 9);  // for its shape and bias
+  Linear stored{TensorView{DType::f16, {kOut, kIn}, nullptr}, fp16.layer.bias,
+                Int8Storage{values.data(), scales.data(), limit}};
+  std::vector<float> x(static_cast<size_t>(kRows) * kIn);
+  for (float& v : x) v = static_cast<float>(input(rng));
+  std::vector<float> y(static_cast<size_t>(kRows) * kOut);
+  for (const auto [first, columns] : {std::pair{0, 64}, std::pair{64, 100}, std::pair{164, 36}}) {
+    // Each block's input is its own columns of x, a row of which holds a 127.
+    std::vector<float> block(static_cast<size_t>(kRows) * columns);
+    for (int r = 0; r < kRows; ++r) {
+      x[static_cast<size_t>(r) * kIn + first + r % columns] = 127.0f;
+      std::copy_n(x.data() + static_cast<size_t>(r) * kIn + first, columns, block.data() + static_cast<size_t>(r) * columns);
+    }
+    const BlockSpec spec{.layer = &stored, .first_out = 0, .outputs = kOut, .first_in = first, .inputs = columns,
+                         .bias = first == 0, .accumulate = first > 0};
+    const Int8Linear product(spec);
+    std::vector<float> scratch(product.scratch_floats(kRows) + 16);
+    product(block.data(), kRows, y.data(), scratch.data());
+  }
+  for (int r = 0; r < kRows; ++r)
+    for (int o = 0; o < kOut; ++o) {
+      double s = stored.bias[static_cast<size_t>(o)];
+      for (int i = 0; i < kIn; ++i)
+        s += static_cast<double>(x[static_cast<size_t>(r) * kIn + i]) * values[static_cast<size_t>(o) * kIn + i];
+      ASSERT_NEAR(y[static_cast<size_t>(r) * kOut + o], s, 1e-3 * std::max(1.0, std::fabs(s))) << r << ", " << o;
     }
 }
 

@@ -22,11 +22,14 @@ inline nlohmann::json read_expected(const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
-// `int8_products`: the matrices int8 products multiply held as int8, as a --precision int8 run loads them.
-inline io::LoadedModel load_fixture_model(const std::string& name, DType precision, bool int8_products = false) {
+// `int8_products`: the matrices int8 products multiply held as int8, as a --precision int8 run loads them
+// (the FFN output among them unless `int8_ffn_output` is false: --int8-ffn-output fp32).
+inline io::LoadedModel load_fixture_model(const std::string& name, DType precision, bool int8_products = false,
+                                          bool int8_ffn_output = true) {
   io::ModelLoadOptions options;
   options.precision = precision;
   options.int8_products = int8_products;
+  options.int8_ffn_output = int8_ffn_output;
   return io::load_model(fixtures_dir() / "models" / name, options);
 }
 

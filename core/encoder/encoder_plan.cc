@@ -84,7 +84,7 @@ const char* precision_name(ComputePrecision p) {
 }  // namespace
 
 ProductBackend ffn_output_backend(const ProductBackend& backend) {
-  if (backend.precision != ComputePrecision::int8) return backend;
+  if (backend.precision != ComputePrecision::int8 || backend.int8_ffn_output == Int8FfnOutput::int8) return backend;
   // fp32 (the FFN input product, int8, writes fp32), weights held as an fp32 run holds them.
   ProductBackend out = backend;
   out.precision = ComputePrecision::f32;

@@ -52,7 +52,7 @@ struct EncoderLayerWeights {
 enum class LayerMatrix { query, key, value, attention_output, intermediate, output };
 
 // One encoder layer's parameters, described once: the loader reads them by these names, and the
-// tallies, weight_shapes, the execution plan and int8's choice of matrices read the same table, so
+// tallies, weight_shapes, the execution plan and int8's stored matrices read the same table, so
 // a new parameter is one line here (and one in EncoderLayerWeights).
 enum class LayerSize { hidden, intermediate };  // a dimension, as the config sizes it
 struct LayerLinearSpec {
@@ -61,22 +61,20 @@ struct LayerLinearSpec {
   std::string_view name;   // inside `encoder.layer.N.`: tensors `<name>.weight` [out, in] and `<name>.bias`
   std::string_view label;  // in reports ("products: int8 (Q, K, ...)")
   LayerSize out, in;
-  bool int8_product;       // multiplied in int8 by `--precision int8`
 };
 inline constexpr std::array<LayerLinearSpec, 6> kLayerLinears{{
     {LayerMatrix::query, &EncoderLayerWeights::query, "attention.self.query", "Q", LayerSize::hidden,
-     LayerSize::hidden, true},
+     LayerSize::hidden},
     {LayerMatrix::key, &EncoderLayerWeights::key, "attention.self.key", "K", LayerSize::hidden,
-     LayerSize::hidden, true},
+     LayerSize::hidden},
     {LayerMatrix::value, &EncoderLayerWeights::value, "attention.self.value", "V", LayerSize::hidden,
-     LayerSize::hidden, true},
+     LayerSize::hidden},
     {LayerMatrix::attention_output, &EncoderLayerWeights::attention_output, "attention.output.dense",
-     "attention output", LayerSize::hidden, LayerSize::hidden, true},
+     "attention output", LayerSize::hidden, LayerSize::hidden},
     {LayerMatrix::intermediate, &EncoderLayerWeights::intermediate, "intermediate.dense", "FFN in",
-     LayerSize::intermediate, LayerSize::hidden, true},
-    // Its input is the GELU output, the most outlier-heavy activation (README "int8").
+     LayerSize::intermediate, LayerSize::hidden},
     {LayerMatrix::output, &EncoderLayerWeights::output, "output.dense", "FFN output", LayerSize::hidden,
-     LayerSize::intermediate, false},
+     LayerSize::intermediate},
 }};
 struct LayerNormSpec {
   LayerNormWeights EncoderLayerWeights::*member;
@@ -94,6 +92,13 @@ static_assert(
       return true;
     }(),
     "kLayerLinears lists the matrices in LayerMatrix's order");
+
+// Whether `--precision int8` multiplies this matrix in int8: every one, except the FFN output when
+// the run keeps it in fp32 (`--int8-ffn-output fp32`: its input, the GELU output, is the most
+// outlier-heavy activation; README "int8").
+constexpr bool int8_product(LayerMatrix matrix, bool int8_ffn_output) {
+  return matrix != LayerMatrix::output || int8_ffn_output;
+}
 
 constexpr const LayerLinearSpec& layer_linear_spec(LayerMatrix matrix) {
   return kLayerLinears[static_cast<size_t>(matrix)];
@@ -126,9 +131,9 @@ struct EncoderWeights {
 // Weights with shapes and storage but no data, as a model of this config would load them: enough
 // for bytes(), parameters() and an EncoderPlan, which read only those. `pooler` adds the dense
 // layer before the classifier; `labels` > 0 adds a classifier with that many outputs.
-// `int8_products`: the matrices int8 products multiply (LayerLinearSpec::int8_product) held as int8,
-// as a run with int8 products loads them.
+// `int8_products`: the matrices int8 products multiply (int8_product) held as int8, as a run with
+// int8 products loads them.
 EncoderWeights weight_shapes(const EncoderConfig& config, DType storage, bool pooler, int labels,
-                             bool int8_products = false);
+                             bool int8_products = false, bool int8_ffn_output = true);
 
 }  // namespace simscore

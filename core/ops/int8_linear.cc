@@ -141,8 +141,12 @@ struct Int8Linear::Impl {
     return describe_matmul(kTypicalRows, k, n, source, memory::desc({k, n}, memory::data_type::s8, Tag::any))
         .weights_desc();
   }
-  // W as stored, [out, in] row-major: oneDNN's [k, n] in "ba".
+  // W as stored, [out, in] row-major: oneDNN's [k, n] in "ba"; a block of its columns (the FFN
+  // output's, one per FFN block) keeps the whole row's stride `ldw`.
   static memory::desc stored_layout(int k, int n) { return memory::desc({k, n}, memory::data_type::s8, Tag::ba); }
+  static memory::desc stored_layout(int k, int n, int ldw) {
+    return ldw == k ? stored_layout(k, n) : memory::desc({k, n}, memory::data_type::s8, memory::dims{1, ldw});
+  }
   // Whether oneDNN runs the same kernel on W as stored as on the layout it would choose, so stored
   // int8 weights are read in place, never copied. On AVX2 (gemm:jit, which packs its operands as it
   // goes) it does, and ran as fast or faster (u8 x s8, 2,048 rows, 2 threads: 64-94 GOP/s stored
@@ -183,16 +187,19 @@ Int8Linear::Int8Linear(const BlockSpec& spec, Int8Source source) : impl_(std::ma
   p.n = spec.outputs;
   p.ldy = spec.ldy ? spec.ldy : spec.outputs;
   // Held as int8 (Linear::int8: quantized as it loaded, or converted): its rows and scales as they
-  // are; else quantized here from the stored fp32/fp16/bf16 block.
+  // are, the block's columns read with the whole row's stride (a row's scale is the whole row's, so
+  // the FFN output's column blocks sum to the whole product); else quantized here from the stored
+  // fp32/fp16/bf16 block.
   Int8Matrix quantized;
   const int8_t* values = nullptr;
   const float* scales = nullptr;
+  size_t ldw = static_cast<size_t>(p.k);  // elements between rows of `values`
   if (layer.int8) {
-    if (layer.int8->limit > int8_weight_limit() || spec.first_in != 0 || spec.inputs != layer.in_features())
+    if (layer.int8->limit > int8_weight_limit())
       throw ModelError(fmt::format("Int8Linear: stored int8 weights of magnitude up to {} (this CPU's kernels "
-                                   "take {}), block columns {}+{} of {}", layer.int8->limit, int8_weight_limit(),
-                                   spec.first_in, spec.inputs, layer.in_features()));
-    values = layer.int8->values + static_cast<size_t>(spec.first_out) * p.k;
+                                   "take {})", layer.int8->limit, int8_weight_limit()));
+    ldw = static_cast<size_t>(layer.in_features());
+    values = layer.int8->values + static_cast<size_t>(spec.first_out) * ldw + spec.first_in;
     scales = layer.int8->scales + spec.first_out;
   } else {
     quantized = quantize_weight_rows(spec);
@@ -204,15 +211,22 @@ Int8Linear::Int8Linear(const BlockSpec& spec, Int8Source source) : impl_(std::ma
   if (source == Int8Source::u8_shifted)
     for (int r = 0; r < p.n; ++r) {
       int32_t sum = 0;
-      for (int c = 0; c < p.k; ++c) sum += values[static_cast<size_t>(r) * p.k + c];
+      for (int c = 0; c < p.k; ++c) sum += values[static_cast<size_t>(r) * ldw + c];
       p.shift_sums[static_cast<size_t>(r)] = 128 * sum;
     }
   if (layer.int8 && Impl::reads_stored_layout(p.k, p.n, p.source_type())) {
     p.in_place = true;
-    p.weights_desc = Impl::stored_layout(p.k, p.n);
+    p.weights_desc = Impl::stored_layout(p.k, p.n, static_cast<int>(ldw));
     p.kernel = p.describe(Impl::kTypicalRows, p.weights_desc).impl_info_str();
     p.weights = memory(p.weights_desc, cpu_engine(), const_cast<int8_t*>(values));
     return;
+  }
+  std::vector<int8_t> block;  // a column block made dense for the reorder into oneDNN's layout
+  if (ldw != static_cast<size_t>(p.k)) {
+    block.resize(static_cast<size_t>(p.n) * p.k);
+    for (int r = 0; r < p.n; ++r)
+      std::copy_n(values + static_cast<size_t>(r) * ldw, p.k, block.data() + static_cast<size_t>(r) * p.k);
+    values = block.data();
   }
   const auto pd = p.describe(Impl::kTypicalRows, memory::desc({p.k, p.n}, memory::data_type::s8, Tag::any));
   p.weights_desc = pd.weights_desc();

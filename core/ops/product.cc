@@ -6,13 +6,15 @@
 
 namespace simscore {
 
-ProductBackend ProductBackend::for_storage(GemmBackend kind, DType storage, Quantization quantization) {
+ProductBackend ProductBackend::for_storage(GemmBackend kind, DType storage, Quantization quantization,
+                                           Int8FfnOutput ffn_output) {
   ProductBackend b;
   b.kind = kind;
   if (kind == GemmBackend::openblas) return b;  // fp32, weights widened per product
   if (quantization == Quantization::int8) {
     b.precision = ComputePrecision::int8;
     b.layout = WeightLayout::prepacked;  // every int8 product holds its quantized copy
+    b.int8_ffn_output = ffn_output;
     return b;
   }
   if (storage == DType::bf16 && bf16_support().available) b.precision = ComputePrecision::bf16;

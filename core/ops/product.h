@@ -34,6 +34,11 @@ enum class ComputePrecision { f32, bf16, int8 };
 // Whether a run quantizes its products to int8 (--precision int8), whatever the storage.
 enum class Quantization { none, int8 };
 
+// Where an int8 run's FFN output product (its input is the GELU output) runs: int8 like the layer's
+// other products (the default), or fp32 from fp16 weights (--int8-ffn-output fp32; README "int8"
+// has the measurement behind the default).
+enum class Int8FfnOutput { int8, fp32 };
+
 enum class WeightLayout {
   prepacked,  // a copy in the library's blocked layout, made once
   streamed,   // as stored, widened to fp32 per product into the caller's scratch (fp32 compute)
@@ -44,14 +49,18 @@ struct ProductBackend {
   GemmBackend kind = GemmBackend::onednn;
   ComputePrecision precision = ComputePrecision::f32;
   WeightLayout layout = WeightLayout::streamed;
+  // Read only where precision is int8 (ffn_output_backend, core/encoder/encoder_plan.h).
+  Int8FfnOutput int8_ffn_output = Int8FfnOutput::int8;
 
   // What a run with `kind` gets for weights stored as `storage`: bf16 products only for bf16
   // weights on a CPU with native bf16 products (AMX, AVX512-BF16) and a oneDNN backend; weights
   // prepacked for bf16 products and with onednn_prepacked, streamed otherwise (OpenBLAS: widened
   // per product, never copied). With Quantization::int8 and a oneDNN backend: int8 products, each
-  // holding its own quantized copy (layout prepacked); OpenBLAS has no int8 products (fp32 then).
+  // holding its own quantized copy (layout prepacked), the FFN output's as `ffn_output` says;
+  // OpenBLAS has no int8 products (fp32 then).
   static ProductBackend for_storage(GemmBackend kind, DType storage,
-                                    Quantization quantization = Quantization::none);
+                                    Quantization quantization = Quantization::none,
+                                    Int8FfnOutput ffn_output = Int8FfnOutput::int8);
 
   DType activation_dtype() const { return precision == ComputePrecision::bf16 ? DType::bf16 : DType::f32; }
   bool operator==(const ProductBackend&) const = default;

@@ -306,6 +306,21 @@ def test_resume_refuses_another_input_or_other_options(tmp_path, simscore, defau
     assert result.returncode == EXIT_RESOURCE and "missing" in result.stderr, result.stderr
 
 
+def test_resume_refuses_other_products(tmp_path, simscore, default_model, pairs):
+    # --precision int8 and fp16 store the same fp16 weights; the products (int8, or FFN output in
+    # fp32 with --int8-ffn-output fp32) change the scores, so they are part of the fingerprint.
+    fifo, out, _ = interrupted_partial(tmp_path, simscore, default_model, pairs, ["--precision", "int8"])
+    partial = tmp_path / "scores.txt.partial"
+    written = partial.read_bytes()
+    fifo.unlink()
+    shutil.copy(pairs, fifo)
+    for other in (["--precision", "int8", "--int8-ffn-output", "fp32"], ["--precision", "fp16"]):
+        result = score(simscore, default_model, fifo, "--window", "10", "-o", out, "--resume", *other)
+        assert result.returncode == EXIT_RESOURCE and "cannot resume" in result.stderr, result.stderr
+        assert "products" in result.stderr, result.stderr
+        assert partial.read_bytes() == written and not out.exists()
+
+
 # (The same input and options resume to the same bytes: test_robustness.py.)
 
 

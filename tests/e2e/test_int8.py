@@ -23,11 +23,33 @@ def test_int8_scores_and_report(simscore, default_model, tmp_path):
     fp32, _ = score(simscore, default_model, tmp_path, "fp32")
     int8, report = score(simscore, default_model, tmp_path, "int8")
     assert len(int8) == 3
-    # Measured on STS-B test: largest difference from fp32 0.027 over 1,379 pairs.
-    assert int8 == pytest.approx(fp32, abs=0.06)
+    # Measured on STS-B test: largest difference from fp32 0.043 over 1,379 pairs (every product int8).
+    assert int8 == pytest.approx(fp32, abs=0.09)
     assert report["precision"] == "int8"
     kernel = report["cpu"]["gemm_kernel"]
-    assert "u8 x s8 -> s32" in kernel and "FFN output product" in kernel and "in fp32" in kernel, kernel
+    assert "u8 x s8 -> s32" in kernel and "products: int8" in kernel and "FFN output product" not in kernel, kernel
+
+
+def test_ffn_output_in_fp32_on_request(simscore, default_model, tmp_path):
+    fp32, _ = score(simscore, default_model, tmp_path, "fp32")
+    report = tmp_path / "ffn-fp32.json"
+    r = run([simscore, "score", "--model", default_model, "--precision", "int8", "--int8-ffn-output", "fp32",
+             "--report", report, "-q"], input=PAIRS)
+    assert r.returncode == 0, r.stderr
+    # Measured on STS-B test: largest difference from fp32 0.027 (FFN output fp32).
+    assert [float(line) for line in r.stdout.split()] == pytest.approx(fp32, abs=0.06)
+    kernel = json.loads(report.read_text())["cpu"]["gemm_kernel"]
+    assert "products: int8 (Q, K, V, attention output, FFN in), fp32 (FFN output)" in kernel, kernel
+    assert "FFN output product" in kernel and "in fp32" in kernel, kernel
+
+
+@pytest.mark.parametrize("precision", ["fp16", "fp32", "bf16"])
+def test_ffn_output_flag_needs_int8(simscore, default_model, precision):
+    r = run([simscore, "score", "--model", default_model, "--precision", precision, "--int8-ffn-output", "fp32"],
+            input=PAIRS)
+    assert r.returncode == 2, r.stderr  # usage error: the flag means nothing without int8 products
+    assert "--int8-ffn-output" in r.stderr and "--precision int8" in r.stderr, r.stderr
+    assert r.stdout == ""
 
 
 def test_inspect_and_max_memory_know_int8(simscore, default_model):

@@ -1,6 +1,8 @@
 """`simscore convert --precision int8`: the file holds I8 matrices with F32 row scales and says its
 bit width; a run reading it scores the same bytes as a run quantizing at load; a missing or corrupt
-scale, or 8-bit weights on a CPU whose int8 kernels take 7, are refused naming file and tensor."""
+scale, or 8-bit weights on a CPU whose int8 kernels take 7, are refused naming file and tensor. The
+FFN output is stored I8 too (every product runs in int8 by default): --int8-ffn-output fp32 widens it,
+and a file converted before that (FFN output F16) is quantized at load."""
 import json
 import math
 import shutil
@@ -15,7 +17,7 @@ PAIRS = ("A man is playing a guitar.\tA man plays the guitar.\n"
          "The cat sits on the mat.\tA cat is sitting on a mat.\n"
          "Ein Mann spielt Gitarre.\tUn homme joue de la guitare.\n")
 INT8_MATRICES = ("attention.self.query.weight", "attention.self.key.weight", "attention.self.value.weight",
-                 "attention.output.dense.weight", "intermediate.dense.weight")
+                 "attention.output.dense.weight", "intermediate.dense.weight", ".output.dense.weight")
 MODEL_ERROR = 4
 
 
@@ -40,8 +42,8 @@ def converted(simscore, default_model, tmp_path_factory):
     return out
 
 
-def score(simscore, model, precision="int8"):
-    r = run([simscore, "score", "--model", model, "--precision", precision, "-q"], input=PAIRS)
+def score(simscore, model, precision="int8", *flags):
+    r = run([simscore, "score", "--model", model, "--precision", precision, "-q", *flags], input=PAIRS)
     return r
 
 
@@ -52,13 +54,14 @@ def test_file_holds_int8_matrices_and_scales(converted):
     assert meta["simscore.int8_weight_bits"] in ("7", "8")
     int8 = {name for name, t in header.items() if t["dtype"] == "I8"}
     assert int8 and all(name.endswith(INT8_MATRICES) for name in int8), int8
-    assert len(int8) == 5 * 6  # MiniLM: six layers
+    assert len(int8) == 6 * 6  # MiniLM: six layers
     for name in int8:
         scale = header[name + "_scale"]
         assert scale["dtype"] == "F32" and scale["shape"] == header[name]["shape"][:1]
+    assert any(name.endswith("encoder.layer.0.output.dense.weight") for name in int8), int8
     # Everything else keeps fp16 (matrices) or its own dtype (vectors).
-    ffn_output = next(n for n in header if n.endswith("encoder.layer.0.output.dense.weight"))
-    assert header[ffn_output]["dtype"] == "F16"
+    embeddings = next(n for n in header if n.endswith("embeddings.word_embeddings.weight"))
+    assert header[embeddings]["dtype"] == "F16"
 
 
 def test_converted_scores_equal_quantizing_at_load(simscore, default_model, converted):
@@ -67,6 +70,55 @@ def test_converted_scores_equal_quantizing_at_load(simscore, default_model, conv
     assert at_load.returncode == 0 and stored.returncode == 0, at_load.stderr + stored.stderr
     assert stored.stdout == at_load.stdout
     assert len(stored.stdout.split()) == 4
+
+
+def test_ffn_output_fp32_widens_the_stored_int8_ffn_output(simscore, default_model, converted):
+    at_load = score(simscore, default_model, "int8", "--int8-ffn-output", "fp32")
+    stored = score(simscore, converted, "int8", "--int8-ffn-output", "fp32")
+    every_int8 = score(simscore, converted)
+    assert at_load.returncode == 0 and stored.returncode == 0, at_load.stderr + stored.stderr
+    # Quantized at load, the FFN output stays fp16 in an fp32 product; from the file, its int8 values
+    # are widened (scale x value) into that fp32 product: close to it, and not the int8 product.
+    assert stored.stdout != every_int8.stdout and stored.stdout != at_load.stdout
+    assert [float(v) for v in stored.stdout.split()] == pytest.approx([float(v) for v in at_load.stdout.split()],
+                                                                      abs=0.03)
+
+
+def is_ffn_output(name):
+    return name.endswith(".output.dense.weight") and not name.endswith("attention.output.dense.weight")
+
+
+def test_older_file_with_fp16_ffn_output_is_quantized_at_load(simscore, default_model, converted, tmp_path):
+    """A file converted when the FFN output stayed F16 (as `convert --precision fp16` writes it):
+    --precision int8 quantizes that matrix as it loads, from the same fp16 values convert quantized,
+    so the run scores the same bytes as the I8 file and as the original model."""
+    fp16 = tmp_path / "fp16"
+    assert run([simscore, "convert", "--model", default_model, "--precision", "fp16", fp16]).returncode == 0
+    fp16_header, fp16_body = read_header(fp16 / "model.safetensors")
+
+    def fp16_ffn_output(header, body):
+        tensors = {n: t for n, t in header.items() if n != "__metadata__"}
+        out = bytearray()
+        for name in sorted(tensors, key=lambda n: tensors[n]["data_offsets"][0]):
+            if is_ffn_output(name.removesuffix("_scale")) and name.endswith("_scale"):
+                del header[name]
+                continue
+            source, data = tensors[name], body
+            if is_ffn_output(name):
+                source, data = fp16_header[name], fp16_body
+                header[name] = dict(source)
+            begin, end = source["data_offsets"]
+            header[name]["data_offsets"] = [len(out), len(out) + end - begin]
+            out += data[begin:end]
+        return out
+
+    older = broken_copy(converted, tmp_path, fp16_ffn_output)
+    header, _ = read_header(older / "model.safetensors")
+    ffn_outputs = [n for n in header if is_ffn_output(n)]
+    assert len(ffn_outputs) == 6 and all(header[n]["dtype"] == "F16" for n in ffn_outputs)
+    older_run = score(simscore, older)
+    assert older_run.returncode == 0, older_run.stderr
+    assert older_run.stdout == score(simscore, converted).stdout == score(simscore, default_model).stdout
 
 
 def test_fp16_run_widens_int8_matrices(simscore, default_model, converted):

@@ -34,9 +34,32 @@ def test_inspect_and_report_agree(tmp_path, simscore, default_model, backend, pr
     assert planned["parameters"] == report["model"]["parameters"]
     assert planned["mode"] == report["mode"] == "bi"
     int8 = precision == "int8" and backend != "openblas"  # OpenBLAS has no int8 products
-    if int8:  # the int8 copies; the FFN output product stays fp32
+    if int8:  # the int8 copies; every product in int8 (the default)
         assert planned["memory"]["prepacked_bytes"] > 0
-        assert planned["products"] == "int8 (Q, K, V, attention output, FFN in), fp32 (FFN output)"
+        assert planned["products"] == "int8"
         assert report["precision"] == "int8"
     elif backend != "onednn":  # (onednn prepacks only bf16 products on a CPU that has them)
         assert (planned["memory"]["prepacked_bytes"] > 0) == (backend == "onednn-prepacked")
+
+
+def test_int8_with_ffn_output_fp32_agrees_too(tmp_path, simscore, default_model):
+    # --int8-ffn-output fp32: the FFN output weights stay fp16, no int8 copy of them; inspect,
+    # --max-memory and the report count the same bytes.
+    flags = ["--precision", "int8", "--int8-ffn-output", "fp32", "--threads", "2"]
+    planned = json.loads(run([simscore, "inspect", "--model", default_model, "--json", *flags]).stdout)
+    default = json.loads(run([simscore, "inspect", "--model", default_model, "--json", *flags[:2], *flags[4:]]).stdout)
+    assert planned["products"] == "int8 (Q, K, V, attention output, FFN in), fp32 (FFN output)"
+    assert planned["memory"]["weights_bytes"] > default["memory"]["weights_bytes"]
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("a cat sits\tthe dog runs\n")
+    scored = run([simscore, "score", pairs, "--model", default_model, "-q", "--report", tmp_path / "r.json", *flags])
+    assert scored.returncode == 0, scored.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    for name in ("weights_bytes", "prepacked_bytes", "arena_bytes"):
+        assert planned["memory"][name] == report["memory"][name], name
+    r = run([simscore, "score", pairs, "--model", default_model, "--max-memory", "1M", *flags])
+    mib = (planned["memory"]["weights_bytes"] + planned["memory"]["prepacked_bytes"]) / 2**20
+    assert r.returncode == 5 and f"weights alone need {mib:.0f} MiB in int8" in r.stderr, (mib, r.stderr)
+    # As score does, inspect refuses the flag without --precision int8 (exit 2).
+    refused = run([simscore, "inspect", "--model", default_model, "--json", "--int8-ffn-output", "fp32"])
+    assert refused.returncode == 2 and "--precision int8" in refused.stderr, refused.stderr
