@@ -82,7 +82,7 @@ int run_inspect(const InspectOptions& o) {
     const ProductBackend products = product_backend(as_run);
     return EncoderPlan(config,
                        weight_shapes(config, storage, pooler, labels, products.precision == ComputePrecision::int8,
-                                     products.int8_ffn_output == Int8FfnOutput::int8),
+                                     products.int8_ffn_output),
                        products, threads);
   };
 

@@ -143,7 +143,7 @@ io::LoadedModel load_model(const ModelOptions& o) {
   load.precision = storage_precision(o);
   const ProductBackend backend = product_backend(o);
   load.int8_products = backend.precision == ComputePrecision::int8;
-  load.int8_ffn_output = backend.int8_ffn_output == Int8FfnOutput::int8;
+  load.int8_ffn_output = backend.int8_ffn_output;
   if (quantization(o) == Quantization::int8 && backend.precision != ComputePrecision::int8)
     fmt::print(stderr, "simscore: --precision int8 needs a oneDNN backend, not SIMSCORE_GEMM=openblas; "
                "weights stay fp16 and products run in fp32\n");

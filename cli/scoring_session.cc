@@ -51,7 +51,7 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
     const DType storage = storage_precision(model_options);
     const EncoderPlan plan(config,
                            weight_shapes(config, storage, false, 0, backend.precision == ComputePrecision::int8,
-                                         backend.int8_ffn_output == Int8FfnOutput::int8),
+                                         backend.int8_ffn_output),
                            backend, 1);
     const size_t weights = weight_bytes(plan);
     const size_t baseline = io::resident_bytes();

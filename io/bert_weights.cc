@@ -63,12 +63,12 @@ void stream_as_f32(const TensorSource& source, const TensorInfo& tensor, DType s
 class Loader {
  public:
   Loader(std::shared_ptr<const TensorSource> source, std::string prefix, DType storage, bool int8_products,
-         bool int8_ffn_output, std::vector<std::any>& owners)
+         Int8FfnOutput ffn_output, std::vector<std::any>& owners)
       : source_(std::move(source)),
         prefix_(std::move(prefix)),
         storage_(storage),
         int8_products_(int8_products),
-        int8_ffn_output_(int8_ffn_output),
+        ffn_output_(ffn_output),
         owners_(owners) {}
 
   const TensorInfo& entry(const std::string& name, std::initializer_list<int64_t> shape) const {
@@ -225,14 +225,14 @@ class Loader {
 
   // Whether this run multiplies the matrix `tensor_name` in int8.
   bool multiplied_in_int8(std::string_view tensor_name) const {
-    return int8_products_ && int8_product_matrix(tensor_name, int8_ffn_output_);
+    return int8_products_ && int8_product_matrix(tensor_name, ffn_output_);
   }
 
   std::shared_ptr<const TensorSource> source_;
   std::string prefix_;
   DType storage_;
   bool int8_products_;
-  bool int8_ffn_output_;
+  Int8FfnOutput ffn_output_;
   std::vector<std::any>& owners_;
 };
 
@@ -250,7 +250,7 @@ Int8Matrix quantize_matrix(const TensorSource& source, const TensorInfo& tensor,
   return quantize_matrix_rows(floats.data(), rows, cols, int8_weight_limit());
 }
 
-bool int8_product_matrix(std::string_view name, bool ffn_output) {
+bool int8_product_matrix(std::string_view name, Int8FfnOutput ffn_output) {
   if (name.find("encoder.layer.") == std::string_view::npos || !name.ends_with(".weight")) return false;
   name.remove_suffix(std::string_view(".weight").size());
   for (const LayerLinearSpec& spec : kLayerLinears) {
@@ -291,11 +291,11 @@ BertWeightsLayout detect_bert_layout(const TensorSource& file) {
 
 EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> file,
                                  const BertWeightsLayout& layout, const EncoderConfig& config,
-                                 DType storage, bool with_heads, bool int8_products, bool int8_ffn_output) {
+                                 DType storage, bool with_heads, bool int8_products, Int8FfnOutput ffn_output) {
   EncoderWeights w;
   w.storage = storage;
   w.owners.push_back(file);
-  Loader load(file, layout.prefix, storage, int8_products, int8_ffn_output, w.owners);
+  Loader load(file, layout.prefix, storage, int8_products, ffn_output, w.owners);
   const int64_t h = config.hidden_size;
 
   w.word_embeddings = load.matrix("embeddings.word_embeddings.weight", config.vocab_size, h);

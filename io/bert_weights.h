@@ -31,12 +31,12 @@ BertWeightsLayout detect_bert_layout(const TensorSource& source);
 
 // Loads every tensor the encoder (and, when present and wanted, the pooler and classifier) needs,
 // checking shapes against `config`. Matrices stored as int8 (below) are read in place into
-// Linear::int8 when `int8_products` (the run multiplies them in int8; the FFN output only when
-// `int8_ffn_output`), else widened to `storage`; stored as floats, those are quantized as read.
+// Linear::int8 when `int8_products` (the run multiplies them in int8; the FFN output as
+// `ffn_output` says), else widened to `storage`; stored as floats, those are quantized as read.
 EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> source,
                                  const BertWeightsLayout& layout, const EncoderConfig& config,
                                  DType storage, bool with_heads, bool int8_products = false,
-                                 bool int8_ffn_output = true);
+                                 Int8FfnOutput ffn_output = Int8FfnOutput::int8);
 
 // int8 storage (`simscore convert --precision int8`): each matrix an int8 run multiplies in int8
 // (int8_product_matrix) is a tensor `<name>.weight` of dtype I8 beside `<name>.weight_scale`, F32
@@ -46,8 +46,8 @@ inline constexpr std::string_view kInt8ScaleSuffix = "_scale";
 inline constexpr std::string_view kQuantizationKey = "simscore.quantization";  // "int8"
 inline constexpr std::string_view kInt8BitsKey = "simscore.int8_weight_bits";   // "7" or "8"
 // The layer matrices int8 products multiply (int8_product, core/model/weights.h: all of them, or
-// all but FFN output without `ffn_output`), in every layer.
-bool int8_product_matrix(std::string_view tensor_name, bool ffn_output = true);
+// all but FFN output with Int8FfnOutput::fp32), in every layer.
+bool int8_product_matrix(std::string_view tensor_name, Int8FfnOutput ffn_output = Int8FfnOutput::int8);
 
 // A matrix [out, in] of `source` quantized as an int8 product quantizes it (core/ops/int8_linear.h,
 // this CPU's weight limit), from its values rounded to `storage`; read in chunks, so only the one

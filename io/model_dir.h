@@ -17,7 +17,7 @@ namespace simscore::io {
 struct ModelLoadOptions {
   DType precision = DType::f16;           // how weight matrices are stored in memory
   bool int8_products = false;             // int8 products read int8-stored matrices in place
-  bool int8_ffn_output = true;            // with int8_products: the FFN output is one of them
+  Int8FfnOutput int8_ffn_output = Int8FfnOutput::int8;  // with int8_products: whether FFN output is one
   std::optional<ScoringMode> mode;        // overrides what the directory says
   std::optional<size_t> max_length;       // overrides the effective maximum length
 };

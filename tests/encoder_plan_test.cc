@@ -36,10 +36,10 @@ EncoderConfig config_of(int hidden, int ffn, int layers) {
 }
 
 // weight_shapes with random data in `storage` (the owners keep it alive); with `int8_products`,
-// the matrices int8 products multiply (FFN output only with `int8_ffn_output`) held as int8, as the
-// loader holds them for such a run.
+// the matrices int8 products multiply (int8_product) held as int8, as the loader holds them for
+// such a run.
 EncoderWeights random_weights(const EncoderConfig& config, DType storage, int labels, bool int8_products = false,
-                              bool int8_ffn_output = true) {
+                              Int8FfnOutput ffn_output = Int8FfnOutput::int8) {
   EncoderWeights w = weight_shapes(config, storage, labels > 0, labels);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> value(-0.1f, 0.1f);
@@ -58,16 +58,17 @@ EncoderWeights random_weights(const EncoderConfig& config, DType storage, int la
   fill(w.position_embeddings);
   fill(w.token_type_embeddings);
   for (EncoderLayerWeights& l : w.layers)
-    for (Linear* m : {&l.query, &l.key, &l.value, &l.attention_output, &l.intermediate, &l.output}) {
-      fill(m->weight);
-      fill_vector(m->bias);
+    for (const LayerLinearSpec& spec : kLayerLinears) {
+      fill((l.*spec.member).weight);
+      fill_vector((l.*spec.member).bias);
     }
   if (w.pooler) fill(w.pooler->weight);
   if (w.classifier) fill(w.classifier->weight);
   if (int8_products)
     for (EncoderLayerWeights& l : w.layers)
-      for (Linear* m : {&l.query, &l.key, &l.value, &l.attention_output, &l.intermediate, &l.output}) {
-        if (m == &l.output && !int8_ffn_output) continue;
+      for (const LayerLinearSpec& spec : kLayerLinears) {
+        if (!int8_product(spec.matrix, ffn_output)) continue;
+        Linear* m = &(l.*spec.member);
         std::vector<float> f32(static_cast<size_t>(m->weight.elements()));
         convert_to_f32(m->weight.data, storage, f32.data(), f32.size());
         auto q = std::make_shared<Int8Matrix>(
@@ -106,7 +107,7 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
         const bool ffn_int8 = variant.ffn_output == Int8FfnOutput::int8;
         SCOPED_TRACE(::testing::Message() << "backend " << static_cast<int>(kind) << ", " << dtype_name(storage)
                                           << (int8 ? ", int8" : "") << (int8 && !ffn_int8 ? ", FFN output fp32" : ""));
-        const EncoderWeights weights = random_weights(config, storage, 2, int8, ffn_int8);
+        const EncoderWeights weights = random_weights(config, storage, 2, int8, variant.ffn_output);
         const ProductBackend backend = ProductBackend::for_storage(kind, storage, quantization, variant.ffn_output);
         const EncoderPlan plan(config, weights, backend, 2);
         ASSERT_EQ(plan.layers().size(), static_cast<size_t>(config.num_layers));
@@ -155,7 +156,7 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
         EXPECT_EQ(encoder.packed_bytes(), plan.packed_bytes());
 
         // Shapes alone (inspect, --max-memory) give the same plan as loaded weights.
-        const EncoderPlan from_shapes(config, weight_shapes(config, storage, true, 2, int8, ffn_int8), backend, 2);
+        const EncoderPlan from_shapes(config, weight_shapes(config, storage, true, 2, int8, variant.ffn_output), backend, 2);
         EXPECT_EQ(from_shapes.weights_bytes(), plan.weights_bytes());
         EXPECT_EQ(from_shapes.parameters(), plan.parameters());
         EXPECT_EQ(from_shapes.packed_bytes(), plan.packed_bytes());
@@ -176,7 +177,7 @@ TEST(EncoderPlan, ABatchUsesThePlannedArena) {
       const ProductBackend backend =
           ProductBackend::for_storage(kind, DType::f16, variant.quantization, variant.ffn_output);
       const EncoderWeights weights = random_weights(config, DType::f16, 0, backend.precision == ComputePrecision::int8,
-                                                    variant.ffn_output == Int8FfnOutput::int8);
+                                                    variant.ffn_output);
       const EncoderPlan plan(config, weights, backend,
                              compute_threads());
       const BertEncoder encoder(config, weights, plan);

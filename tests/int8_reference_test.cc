@@ -64,7 +64,7 @@ TEST_P(TinyModelInt8, CloseToTransformersFp32) {
   for (const Int8FfnOutput ffn_output : {Int8FfnOutput::int8, Int8FfnOutput::fp32}) {
     SCOPED_TRACE(variant_name(ffn_output));
     const io::LoadedModel model = testing::load_fixture_model(GetParam(), DType::f16, int8_products(DType::f16, true),
-                                                              ffn_output == Int8FfnOutput::int8);
+                                                              ffn_output);
     const BertEncoder encoder(model.config, model.weights, plan_of(model, true, ffn_output));
     ASSERT_EQ(encoder.precision(), ComputePrecision::int8) << encoder.kernel_description();
     EXPECT_EQ(encoder.packed_bytes(), encoder.plan().packed_bytes());
@@ -108,7 +108,7 @@ std::vector<float> minilm_scores(DType storage, bool int8, const std::vector<Tex
   io::ModelLoadOptions options;
   options.precision = storage;
   options.int8_products = int8_products(storage, int8);
-  options.int8_ffn_output = ffn_output == Int8FfnOutput::int8;
+  options.int8_ffn_output = ffn_output;
   const io::LoadedModel model = io::load_model(testing::minilm_dir(), options);
   const BertEncoder encoder(model.config, model.weights, plan_of(model, int8, ffn_output));
   EXPECT_EQ(encoder.precision() == ComputePrecision::int8, int8) << encoder.kernel_description();

@@ -23,9 +23,9 @@ inline nlohmann::json read_expected(const std::string& name) {
 }
 
 // `int8_products`: the matrices int8 products multiply held as int8, as a --precision int8 run loads them
-// (the FFN output among them unless `int8_ffn_output` is false: --int8-ffn-output fp32).
+// (the FFN output among them unless Int8FfnOutput::fp32: --int8-ffn-output fp32).
 inline io::LoadedModel load_fixture_model(const std::string& name, DType precision, bool int8_products = false,
-                                          bool int8_ffn_output = true) {
+                                          Int8FfnOutput int8_ffn_output = Int8FfnOutput::int8) {
   io::ModelLoadOptions options;
   options.precision = precision;
   options.int8_products = int8_products;

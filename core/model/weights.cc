@@ -49,7 +49,7 @@ size_t EncoderWeights::bytes() const { return tally(*this).bytes; }
 size_t EncoderWeights::parameters() const { return tally(*this).parameters; }
 
 EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler, int labels, bool int8_products,
-                             bool int8_ffn_output) {
+                             Int8FfnOutput ffn_output) {
   const int64_t h = c.hidden_size;
   const auto matrix = [&](int64_t rows, int64_t cols) { return TensorView{storage, {rows, cols}, nullptr}; };
   const auto linear = [&](int64_t out, int64_t in) {
@@ -69,7 +69,7 @@ EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler,
     for (const LayerLinearSpec& spec : kLayerLinears) {
       Linear& l = layer.*spec.member;
       l = linear(layer_size(c, spec.out), layer_size(c, spec.in));
-      if (int8_products && int8_product(spec.matrix, int8_ffn_output)) l.int8 = Int8Storage{};
+      if (int8_products && int8_product(spec.matrix, ffn_output)) l.int8 = Int8Storage{};
     }
     for (const LayerNormSpec& spec : kLayerNorms) layer.*spec.member = norm();
   }

@@ -93,11 +93,15 @@ static_assert(
     }(),
     "kLayerLinears lists the matrices in LayerMatrix's order");
 
+// Where an int8 run's FFN output product runs: int8 like the layer's other products (the default),
+// or fp32 from fp16 weights (`--int8-ffn-output fp32`: its input, the GELU output, is the most
+// outlier-heavy activation; README "int8" has the measurement behind the default).
+enum class Int8FfnOutput { int8, fp32 };
+
 // Whether `--precision int8` multiplies this matrix in int8: every one, except the FFN output when
-// the run keeps it in fp32 (`--int8-ffn-output fp32`: its input, the GELU output, is the most
-// outlier-heavy activation; README "int8").
-constexpr bool int8_product(LayerMatrix matrix, bool int8_ffn_output) {
-  return matrix != LayerMatrix::output || int8_ffn_output;
+// the run keeps it in fp32.
+constexpr bool int8_product(LayerMatrix matrix, Int8FfnOutput ffn_output) {
+  return matrix != LayerMatrix::output || ffn_output == Int8FfnOutput::int8;
 }
 
 constexpr const LayerLinearSpec& layer_linear_spec(LayerMatrix matrix) {
@@ -134,6 +138,6 @@ struct EncoderWeights {
 // `int8_products`: the matrices int8 products multiply (int8_product) held as int8, as a run with
 // int8 products loads them.
 EncoderWeights weight_shapes(const EncoderConfig& config, DType storage, bool pooler, int labels,
-                             bool int8_products = false, bool int8_ffn_output = true);
+                             bool int8_products = false, Int8FfnOutput ffn_output = Int8FfnOutput::int8);
 
 }  // namespace simscore

@@ -34,11 +34,6 @@ enum class ComputePrecision { f32, bf16, int8 };
 // Whether a run quantizes its products to int8 (--precision int8), whatever the storage.
 enum class Quantization { none, int8 };
 
-// Where an int8 run's FFN output product (its input is the GELU output) runs: int8 like the layer's
-// other products (the default), or fp32 from fp16 weights (--int8-ffn-output fp32; README "int8"
-// has the measurement behind the default).
-enum class Int8FfnOutput { int8, fp32 };
-
 enum class WeightLayout {
   prepacked,  // a copy in the library's blocked layout, made once
   streamed,   // as stored, widened to fp32 per product into the caller's scratch (fp32 compute)
