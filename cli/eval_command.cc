@@ -274,7 +274,7 @@ Run add_eval_command(CLI::App& app) {
   add_output_options(*command, options->output, "Also write the per-row scores here");
   command->add_option("--threshold", options->threshold,
                       "Decision threshold: score >= threshold is predicted similar (default 0.5; see "
-                      "README for cosine scores)")
+                      "docs/evaluation.md for cosine scores)")
       ->check(finite_number);
   command->add_option("--positive-min", options->positive_min,
                       "Labels >= this count as similar (default 1 for 0/1 labels; needed for binary "

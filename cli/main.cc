@@ -20,6 +20,8 @@
 #include "cli/exit_codes.h"
 #include "cli/input_options.h"
 #include "cli/interrupt.h"
+#include "cli/manual.h"
+#include "cli/manual_text.h"
 #include "cli/usage_hint.h"
 #include "core/errors.h"
 #include "io/output_file.h"
@@ -41,10 +43,12 @@ void keep_memory_flat() {
 int run(int argc, char** argv) {
   CLI::App app{"simscore: semantic similarity of sentence pairs with BERT-family encoders"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "simscore 0.1.0");
+  app.set_version_flag("--version", kVersionText);
   const std::vector<Run> commands = {add_score_command(app), add_eval_command(app),
                                      add_tokenize_command(app),
                                      add_convert_command(app), add_inspect_command(app)};
+  add_examples_to_help(app);
+  if (int code = write_manual_if_asked(app, argc, argv); code >= 0) return code;  // the build's man page
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -23,7 +23,7 @@ constexpr size_t kUnplannedBytes = size_t{24} << 20;
 }  // namespace
 
 void add_run_options(CLI::App& command, RunOptions& o) {
-  command.add_option("--report", o.report, "Write a JSON report of the run here (fields: README)");
+  command.add_option("--report", o.report, "Write a JSON report of the run here (fields: docs/usage.md)");
   command.add_flag("--quiet,-q", o.quiet, "Print nothing but errors on stderr");
   command.add_option("--window", o.window,
                      "Rows read, scored and written at a time (default 10000): memory does not grow "

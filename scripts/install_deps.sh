@@ -18,8 +18,9 @@ packages=(
 # dpkg-dev's dpkg-shlibdeps reads the Debian package's dependencies off the binary (CPack).
 # Headless Chromium renders the HTML report (tests/e2e/test_eval_vs_sklearn.py), with DejaVu fonts
 # (the report's own font, so the screenshot does not depend on what else is installed).
+# man-db renders the installed man page (tests/build/deb_install_test.sh: `man simscore`).
 test_packages=(libgtest-dev clang libclang-rt-14-dev libomp-dev openjdk-17-jre-headless parallel
-  qemu-user dpkg-dev chromium fonts-dejavu-core)
+  qemu-user dpkg-dev chromium fonts-dejavu-core man-db)
 
 want=("${packages[@]}")
 [[ ${1:-} == --test ]] && want+=("${test_packages[@]}")

@@ -17,6 +17,6 @@ if grep -q "^SIMSCORE_NATIVE:BOOL=ON" "$build/CMakeCache.txt"; then
   echo "package_deb.sh: $build is a -march=native build; a package must be portable" >&2
   exit 1
 fi
-cmake --build "$build" -j "$(nproc)" --target simscore >&2
+cmake --build "$build" -j "$(nproc)" --target simscore simscore_manual >&2
 (cd "$build" && cpack -G DEB >&2)
 ls -t "$build"/simscore_*_amd64.deb | head -1 | xargs readlink -f
