@@ -106,6 +106,7 @@ std::string man_page(const CLI::App& app) {
   std::string out;
   out += ".\\\" Generated at build time by `simscore --write-manual man` from the command-line definitions.\n";
   out += ".TH SIMSCORE 1 \"\" \"" + roff(kVersionText) + "\" \"User Commands\"\n";
+  out += ".nh\n.ad l\n";  // no hyphenation, ragged right: option names stay whole, as typed
   out += ".SH NAME\nsimscore \\- score sentence pairs for semantic similarity with BERT\\-family encoders\n";
   out += ".SH SYNOPSIS\n";
   for (const CLI::App* command : commands(app)) out += ".B " + roff(synopsis_of(*command)) + "\n.br\n";
