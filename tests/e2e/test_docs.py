@@ -112,7 +112,19 @@ def test_completion_completes_commands_options_and_choices(build_dir):
 
     assert {"score", "eval", "tokenize", "convert", "inspect"} <= complete("simscore", "")
     assert "--max-memory" in complete("simscore", "score", "--max-m")
-    assert complete("simscore", "eval", "--precision", "") == {"fp16", "fp32", "bf16", "int8"}
+    assert {"fp16", "fp32", "bf16", "int8"} <= complete("simscore", "eval", "--precision", "")
+    assert complete("simscore", "score", "--on-error", "") == {"fail", "skip"}
+
+
+def test_exit_codes_agree_between_usage_and_man_page(man_text):
+    usage = (ROOT / "docs/usage.md").read_text(encoding="utf-8")
+    table = usage.split("\n## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| (\d+) \|", table, flags=re.M))
+    section = man_text.split("EXIT STATUS", 1)[1].split("ENVIRONMENT", 1)[0]
+    in_man = set(re.findall(r"^(?:\s+|\.B )(\d+)(?:\s|$)", section, flags=re.M))  # rendered, or roff
+    header = (ROOT / "cli/exit_codes.h").read_text()
+    defined = set(re.findall(r"= (\d+),", header))
+    assert documented == in_man == defined, (documented, in_man, defined)
 
 
 # The README's examples ----------------------------------------------------------------------------
