@@ -6,7 +6,8 @@
 //   falls back to SSE3 "Prescott" kernels, an order of magnitude slower: OPENBLAS_CORETYPE.
 // - libgomp's threads spin while they wait for work; on a machine where other processes want the
 //   same cores, the spinning thread steals the time the working one needs, and two threads run
-//   slower than one (README "Threads"): OMP_WAIT_POLICY=passive unless the user chose a policy.
+//   slower than one (docs/performance.md "Threads"): OMP_WAIT_POLICY=passive unless the user chose
+//   a policy.
 
 namespace simscore::cli {
 

@@ -1,5 +1,6 @@
 #pragma once
-// The process exit codes, one per outcome; README.md documents the same table.
+// The process exit codes, one per outcome; docs/usage.md and the man page (cli/manual_text.cc)
+// document the same table (tests/e2e/test_docs.py checks they agree).
 
 namespace simscore::cli {
 

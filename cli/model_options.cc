@@ -50,7 +50,7 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
 void read_gemm_backend_on_parse(CLI::App& command, GemmBackend& into) {
   // oneDNN, with fp16 and fp32 weights used as stored (widened a block of about 4 MiB at a time, so
   // they cost their storage size and no more) and bf16 weights prepacked for native bf16 products.
-  // SIMSCORE_GEMM overrides (README "Speed").
+  // SIMSCORE_GEMM overrides (docs/performance.md "Speed").
   command.parse_complete_callback([&into] {
     into = GemmBackend::onednn;
     const char* env = std::getenv("SIMSCORE_GEMM");

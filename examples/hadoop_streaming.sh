@@ -9,13 +9,15 @@
 # what tests/e2e/test_spark.py pipes partitions through.
 #
 # - Shipping: -files puts the binary in each task's working folder (executable); -archives unpacks
-#   model.tar there as model/. The binary needs the Debian libraries README "Dependencies" lists on
-#   every node (the same image). An fp16 copy (`simscore convert --precision fp16`) ships half.
+#   model.tar there as model/. The binary needs the Debian libraries docs/development.md
+#   "Dependencies" lists on every node (the same image). An fp16 copy (`simscore convert --precision
+#   fp16`) ships half.
 # - Cores: one mapper is one simscore process; --threads must match mapreduce.map.cpu.vcores.
 # - Memory: mapreduce.map.memory.mb is the whole container: the streaming JVM (small heap: it only
 #   moves lines) plus simscore, which --max-memory caps.
 # - Failures: a non-zero exit fails the task (stream.non.zero.exit.is.failure, true by default);
-#   README "Exit codes" says which. simscore's stderr goes to the task log (-q keeps it to errors).
+#   docs/usage.md "Exit codes" says which. simscore's stderr goes to the task log (-q keeps it to
+#   errors).
 # - Text input: streaming gives the mapper the lines only (no offsets); mapper output is split at
 #   its first tab into key and value and written back joined by a tab, so lines are unchanged.
 set -euo pipefail

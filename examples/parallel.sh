@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Scores a TSV pair file with JOBS simscore processes of one thread each under GNU parallel. The
-# output is in input order and byte-identical to one `simscore score` process's (README
-# "Scale-out"). Two ways to split the work; each line below is the one-liner with its variables:
+# output is in input order and byte-identical to one `simscore score` process's (docs/scale-out.md).
+# Two ways to split the work; each line below is the one-liner with its variables:
 #
 #   --shard: every job reads the whole file and keeps the rows whose index is K modulo JOBS (the
 #   file is read JOBS times, no row is copied); `paste` interleaves the parts back into input order

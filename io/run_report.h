@@ -1,6 +1,7 @@
 #pragma once
 // The run report: what ran, where the memory went, how batching went and how fast it was, written
-// as JSON (--report FILE) and as a short human summary on stderr. README.md documents every field.
+// as JSON (--report FILE) and as a short human summary on stderr. docs/usage.md documents every
+// field.
 
 #include <cstddef>
 #include <map>

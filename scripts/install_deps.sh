@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what simscore needs to build (Debian packages; README "Dependencies" says why each is
-# there). With --test, also a Python environment in .venv with the reference implementations the
-# tests compare against (PyTorch CPU, transformers, sentence-transformers, scikit-learn, scipy).
+# Installs what simscore needs to build (Debian packages; docs/development.md "Dependencies" says
+# why each is there). With --test, also a Python environment in .venv with the reference
+# implementations the tests compare against (PyTorch CPU, transformers, sentence-transformers,
+# scikit-learn, scipy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

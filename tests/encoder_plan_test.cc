@@ -127,8 +127,8 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
           EXPECT_EQ(built->bytes(), p->cost.packed_bytes);
           EXPECT_EQ(built->scratch_floats(), p->cost.scratch_floats);
           EXPECT_EQ(built->scratch_floats_per_row(), p->cost.scratch_floats_per_row);
-          // int8 plans run every product in int8 unless the FFN output is asked for in fp32 (README
-          // "int8"); every other product runs as the plan's backend.
+          // int8 plans run every product in int8 unless the FFN output is asked for in fp32
+          // (docs/performance.md "int8"); every other product runs as the plan's backend.
           const bool fp32_ffn_output = int8 && !ffn_int8 && p->matrix == LayerMatrix::output;
           EXPECT_EQ(p->backend.precision, fp32_ffn_output ? ComputePrecision::f32 : backend.precision);
           EXPECT_EQ(built->scratch_floats_per_row() > 0, p->backend.precision == ComputePrecision::int8);

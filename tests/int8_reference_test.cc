@@ -1,9 +1,9 @@
 // --precision int8 against the reference: the tiny random-weight models against transformers fp32
-// (tests/reference/make_model_fixtures.py), and the real all-MiniLM-L6-v2 on every pair of the STS-B
-// English test split against our fp32 run and sentence-transformers' fp32 embeddings. The int8
-// encoder quantizes fp16 storage (weights per output row, inputs per token), every product by
-// default and, with --int8-ffn-output fp32, all but the FFN output product (README "int8"); both
-// are checked.
+// (tests/reference/make_model_fixtures.py), and the real all-MiniLM-L6-v2 on every pair of the
+// STS-B English test split against our fp32 run and sentence-transformers' fp32 embeddings. The
+// int8 encoder quantizes fp16 storage (weights per output row, inputs per token), every product by
+// default and, with --int8-ffn-output fp32, all but the FFN output product (docs/performance.md
+// "int8"); both are checked.
 //
 // Bounds, from the issue: STS-B Spearman within 0.005 of fp32. Measured on this project's AVX2 host
 // (7-bit weights: no VNNI) against 0.820325 fp32: every product int8 0.817981 (-0.0023), largest

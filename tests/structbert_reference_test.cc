@@ -23,8 +23,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Tolerances of the reference suite (README "Accuracy"): fp32 weights compute what PyTorch does up
-// to summation order; fp16 storage rounds every weight matrix.
+// Tolerances of the reference suite (docs/performance.md "Accuracy"): fp32 weights compute what
+// PyTorch does up to summation order; fp16 storage rounds every weight matrix.
 constexpr double kFp32Tolerance = 1e-5;
 constexpr double kFp16Tolerance = 2e-3;
 

@@ -26,8 +26,8 @@ struct PlannedProduct {
 
 // The backend of the feed-forward block's second product (FFN output) in a plan for `backend`: the
 // same, except with int8 and backend.int8_ffn_output fp32, where it runs in fp32 (its input, the
-// GELU output, is the most outlier-heavy activation of a layer; README "int8" has the measurement
-// behind int8 as the default).
+// GELU output, is the most outlier-heavy activation of a layer; docs/performance.md "int8" has the
+// measurement behind int8 as the default).
 ProductBackend ffn_output_backend(const ProductBackend& backend);
 
 // One layer's products, and where they put their results; BertEncoder runs every backend's plan

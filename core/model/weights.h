@@ -95,7 +95,7 @@ static_assert(
 
 // Where an int8 run's FFN output product runs: int8 like the layer's other products (the default),
 // or fp32 from fp16 weights (`--int8-ffn-output fp32`: its input, the GELU output, is the most
-// outlier-heavy activation; README "int8" has the measurement behind the default).
+// outlier-heavy activation; docs/performance.md "int8" has the measurement behind the default).
 enum class Int8FfnOutput { int8, fp32 };
 
 // Whether `--precision int8` multiplies this matrix in int8: every one, except the FFN output when

@@ -11,8 +11,8 @@ namespace simscore {
 
 // Which library runs the encoder's matrix products, and how it holds fp32-compute weights. oneDNN
 // (fused epilogues, bf16) is the default: it measured faster than OpenBLAS on every shape here (see
-// README "Speed"). A value carried by ProductBackend and the EncoderPlan; the CLI reads it from
-// SIMSCORE_GEMM once (cli/model_options.h).
+// docs/performance.md "Speed"). A value carried by ProductBackend and the EncoderPlan; the CLI
+// reads it from SIMSCORE_GEMM once (cli/model_options.h).
 enum class GemmBackend {
   onednn,            // fp32 products stream the weights as stored; bf16 products prepack them
   onednn_prepacked,  // fp32 products too read a prepacked fp32 copy of every matrix

@@ -27,10 +27,10 @@ What matters:
   executors (standalone, YARN, Kubernetes) but not in `local[*]` mode, where the driver runs the
   tasks: use absolute paths there. Ship the binary with `--files` (Spark makes the files it fetches
   executable; Spark 4 unpacks archives without their mode bits) and the model folder with
-  `--archives`. The binary is linked against the Debian packages README "Dependencies" lists
-  (OpenBLAS, oneDNN, ICU, SentencePiece, ...): executors need the same libraries, i.e. the same
-  image. An fp16 copy of the model (`simscore convert --precision fp16`) halves what is shipped and
-  is mapped in place.
+  `--archives`. The binary is linked against the Debian packages docs/development.md
+  "Dependencies" lists (OpenBLAS, oneDNN, ICU, SentencePiece, ...): executors need the same
+  libraries, i.e. the same image. An fp16 copy of the model (`simscore convert --precision fp16`)
+  halves what is shipped and is mapped in place.
 - Cores. Spark runs spark.executor.cores / spark.task.cpus tasks at once per executor, each one a
   simscore process: give it `--threads` = spark.task.cpus. Without `--threads` every process
   starts one thread per CPU of the machine and concurrent tasks fight over them.
@@ -42,8 +42,9 @@ What matters:
 - PySpark's RDD.pipe starts the command with an empty environment unless `env=` is given:
   no PATH, no SIMSCORE_MODEL, no OMP_NUM_THREADS. Pass the binary's path and `--model` explicitly.
 - Failures. `checkCode=True` turns a non-zero exit (3: a malformed row, 4: a bad model, 5: memory
-  budget; README "Exit codes") into a failed task; without it a failing process just yields fewer
-  lines. `--on-error skip` scores the good rows and leaves an empty score for a bad one.
+  budget; docs/usage.md "Exit codes") into a failed task; without it a failing process just
+  yields fewer lines. `--on-error skip` scores the good rows and leaves an empty score for a bad
+  one.
 - Partitions. Each task loads the model once (a fraction of a second for MiniLM, seconds for
   large models); partitions of tens of thousands of rows amortise it.
 """

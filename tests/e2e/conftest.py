@@ -61,7 +61,7 @@ ROW_INVARIANT_KERNELS = ("SkylakeX", "Cooperlake", "SapphireRapids")
 
 def require_row_invariant_kernel(simscore, model, env):
     """Skips the calling test unless simscore, run with `env` on the bi-encoder `model`, multiplies
-    with oneDNN or a row-invariant OpenBLAS kernel (README "Scale-out")."""
+    with oneDNN or a row-invariant OpenBLAS kernel (docs/scale-out.md)."""
     result = run([simscore, "score", "-", "--model", model, "--verbose"], input="a\tb\n", env=env)
     assert result.returncode == 0, result.stderr
     kernel = next((line for line in result.stderr.splitlines() if line.startswith("gemm kernel")), "")

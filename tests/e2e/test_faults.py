@@ -346,8 +346,8 @@ def test_stderr_on_a_full_device_loses_no_row(tmp_path, simscore, default_model,
 def test_max_memory_holds_for_long_rows(tmp_path, simscore, default_model):
     # 30 rows of two 400 KB texts hold about 48 MiB of text: at the row count the budget allowed
     # (hundreds of rows of about 1 KB), one window took them all and passed a 100 MiB budget. A text
-    # with no space tokenizes at once (one [UNK]), so the test is quick; README "Guarantees under
-    # faults" gives the 200-row, 150 MiB run of real words.
+    # with no space tokenizes at once (one [UNK]), so the test is quick; docs/performance.md "A run
+    # of very long rows" gives the 200-row, 150 MiB run of real words.
     text = "x" * 400_000
     long_rows = tmp_path / "long.tsv"
     long_rows.write_text("".join(f"{i} {text}\t{text} {i}\n" for i in range(30)))

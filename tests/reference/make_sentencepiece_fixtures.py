@@ -193,7 +193,8 @@ def make_xlmr_models(shared, out):
         mm.write_pairs_tsv(out / "pairs" / f"{name}.tsv", pairs)
 
 
-E5_PAIRS = 500  # LCQMC test pairs in the CI fixture (all 12,500 were compared by hand: see README)
+# LCQMC test pairs in the CI fixture (all 12,500 were compared by hand: see docs/models.md)
+E5_PAIRS = 500
 
 
 def make_e5_lcqmc(shared, out, model_dir, pairs_wanted=E5_PAIRS):
