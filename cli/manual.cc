@@ -1,5 +1,6 @@
 #include "cli/manual.h"
 
+#include <cstdio>
 #include <fstream>
 #include <string_view>
 
