@@ -185,6 +185,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.stage_seconds = {{"load", load_seconds}, {"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds},
                      {"encode.matrix_products", t.matmul_seconds}, {"encode.attention", t.attention_seconds},
                      {"encode.other", t.other_seconds}};
+  if (std::string warning = io::unknown_token_warning(r); !warning.empty()) r.warnings.push_back(warning);
   return r;
 }
 
