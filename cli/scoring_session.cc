@@ -189,9 +189,11 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   return r;
 }
 
-void ScoringSession::publish(const io::RunReport& report) const {
-  if (!run_options_.report.empty()) io::write_report(run_options_.report, report);
-  if (!run_options_.quiet) print_error("{}", io::summary(report));
+void publish_report(const RunOptions& run_options, const io::RunReport& report) {
+  if (!run_options.report.empty()) io::write_report(run_options.report, report);
+  if (!run_options.quiet) print_error("{}", io::summary(report));
 }
+
+void ScoringSession::publish(const io::RunReport& report) const { publish_report(run_options_, report); }
 
 }  // namespace simscore::cli

@@ -67,6 +67,7 @@ nlohmann::json to_json(const RunReport& r) {
   if (!r.metrics.is_null()) report["metrics"] = r.metrics;
   if (!r.systems.is_null()) report["systems"] = r.systems;
   if (!r.comparisons.is_null()) report["comparisons"] = r.comparisons;
+  if (!r.bootstrap.is_null()) report["bootstrap"] = r.bootstrap;
   report["warnings"] = r.warnings;
   return report;
 }

@@ -78,6 +78,7 @@ struct RunReport {
   nlohmann::json metrics;                        // eval only: the first system's
   nlohmann::json systems;      // eval only: every system's metrics and intervals (null: left out)
   nlohmann::json comparisons;  // eval only: each pair's differences and McNemar p-value
+  nlohmann::json bootstrap;    // eval only: resamples, seed, confidence, rows
   // Things the reader of the numbers must know (a high unknown-token share, optimistic thresholds,
   // rows a system failed on): in the JSON report and on the HTML page.
   std::vector<std::string> warnings;
