@@ -32,7 +32,7 @@ std::vector<io::HtmlTable> comparison_tables(const std::vector<std::string>& nam
                                              bool binary) {
   const std::vector<ResampledMetric> metrics = shown_metrics(binary);
   io::HtmlTable systems{.title = "systems", .header = {"system"}};
-  io::HtmlTable differences{.title = "differences (a - b)", .header = {"a", "b"}};
+  io::HtmlTable differences{.title = "differences (a - b)", .header = {"a", "b"}, .name_columns = 2};
   for (ResampledMetric m : metrics) {
     systems.header.emplace_back(metric_name(m));
     differences.header.emplace_back(metric_name(m));

@@ -110,9 +110,8 @@ std::vector<Chart> curve_charts(const EvalView& e) {
     pr.series.push_back(std::move(pr_series));
     roc.series.push_back(std::move(roc_series));
 
-    const std::string chosen_label =
-        alone ? fmt::format("threshold {}", tick_label(s.threshold))
-              : fmt::format("{} at threshold {:.4g}", s.name, s.threshold);
+    // Several systems: the dot in the system's colour needs no legend entry of its own.
+    const std::string chosen_label = alone ? fmt::format("threshold {}", tick_label(s.threshold)) : "";
     const std::string best_label = fmt::format("best F1 at {:.4f}", s.best_threshold);
     std::vector<std::tuple<const CurvePoint*, std::string, std::string>> dots{
         {point_at(s.curve, s.threshold), chosen_label, alone ? kChosenColor : color}};
@@ -168,17 +167,24 @@ std::string metrics_table(const std::vector<MetricRow>& rows) {
 }
 
 std::string cell_table(const HtmlTable& t) {
-  std::string s = "<table class=\"metrics\">\n<thead><tr>";
+  std::string s = "<div class=\"wide\"><table class=\"metrics\">\n<thead><tr>";
   for (size_t i = 0; i < t.header.size(); ++i)
-    s += fmt::format("<th{}>{}</th>", i == 0 ? "" : " class=\"num\"", xml_escape(t.header[i]));
+    s += fmt::format("<th{}>{}</th>", i < t.name_columns ? "" : " class=\"num\"", xml_escape(t.header[i]));
   s += "</tr></thead>\n<tbody>\n";
   for (const auto& row : t.rows) {
     s += "<tr>";
-    for (size_t i = 0; i < row.size(); ++i)
-      s += fmt::format("<td{}>{}</td>", i == 0 ? "" : " class=\"num\"", xml_escape(row[i]));
+    for (size_t i = 0; i < row.size(); ++i) {
+      // "value [low, high]": the interval on a line of its own keeps the columns narrow.
+      const size_t bracket = row[i].find(" [");
+      const std::string text = bracket == std::string::npos
+                                   ? xml_escape(row[i])
+                                   : xml_escape(row[i].substr(0, bracket)) + "<br><span class=\"interval\">" +
+                                         xml_escape(row[i].substr(bracket + 1)) + "</span>";
+      s += fmt::format("<td{}>{}</td>", i < t.name_columns ? " class=\"name\"" : " class=\"num\"", text);
+    }
     s += "</tr>\n";
   }
-  return s + "</tbody>\n</table>\n";
+  return s + "</tbody>\n</table></div>\n";
 }
 
 constexpr const char* kStyle = R"(
@@ -199,6 +205,9 @@ thead th { background: #f0f4f8; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font-family: "DejaVu Sans Mono", monospace; font-size: 12.5px; }
 .note { color: #52606d; }
+td.name { white-space: nowrap; }
+.wide { overflow-x: auto; }
+.interval { color: #52606d; font-size: 12px; }
 .warning { background: #fff4e5; border: 1px solid #f0b429; border-radius: 6px; padding: 8px 12px; margin: 12px 0; }
 )";
 
@@ -216,6 +225,8 @@ std::string render_html(const HtmlPage& page, const RunReport& run) {
   if (page.eval && !page.eval->systems.empty() && !page.eval->systems[0].curve.empty())
     for (const Chart& chart : curve_charts(*page.eval)) s += "<div class=\"card\">\n" + render_svg(chart) + "</div>\n";
   s += "</div>\n";
+  if (page.eval && page.eval->systems.size() > 1)
+    s += "<p class=\"note\">Each system's curves in its colour; a dot marks where its decision threshold puts it.</p>\n";
   if (page.eval) {
     for (const HtmlTable& table : page.eval->tables)
       s += "<h2>" + xml_escape(table.title) + "</h2>\n" + cell_table(table);

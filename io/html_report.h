@@ -31,6 +31,7 @@ struct HtmlTable {
   std::string title{};
   std::vector<std::string> header{};
   std::vector<std::vector<std::string>> rows{};
+  size_t name_columns = 1;  // the leading columns that name a row (left-aligned text)
 };
 
 // One system's curves: the first is the run's own; with several, each gets a colour and a legend
