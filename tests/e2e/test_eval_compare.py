@@ -177,7 +177,8 @@ def test_stdout_tables_html_and_tsv(compared, simscore, tmp_path):
     html = compared.html_path.read_text()
     for system in compared.report["systems"]:
         assert system["name"] in html  # a legend entry / table row per system
-    assert html.count('class="series"') >= 4 * 3 and "Warning:" in html and f"{f1:.4f} [{low:.4f}" in html
+    assert html.count('class="series"') >= 4 * 3 and "Warning:" in html
+    assert f'{f1:.4f}<br><span class="interval">[{low:.4f}, {high:.4f}]</span>' in html
 
     # The same numbers as TSV, the same to the bit on a second run with the same seed.
     cmd = [simscore, "eval", compared.pairs, "--model", compared.model, "--scores", compared.files["good"],
