@@ -1,25 +1,32 @@
 // simscore eval: score a labelled pair file and report the metrics a careful researcher would,
-// computed exactly as scikit-learn and scipy compute them.
+// computed exactly as scikit-learn and scipy compute them; with several systems (--system, --scores)
+// on the same rows, each with bootstrap intervals, and each pair's paired differences and McNemar test.
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <map>
-#include <memory>
 
 #include "cli/commands.h"
 #include "cli/console.h"
+#include "cli/eval_metric_lines.h"
+#include "cli/eval_tables.h"
 #include "cli/exit_codes.h"
 #include "cli/output_guard.h"
+#include "cli/system_spec.h"
 #include "core/errors.h"
-#include "core/metrics/metrics.h"
-#include "core/metrics/sentence_transformers_metrics.h"
+#include "core/metrics/comparison.h"
+#include "io/chosen_thresholds.h"
 #include "io/html_report.h"
+#include "io/score_file.h"
 #include "io/threshold_curve_file.h"
 
 namespace simscore::cli {
 namespace {
+
+enum class TableFormat { text, tsv };
 
 struct EvalOptions {
   InputOptions input;
@@ -30,6 +37,13 @@ struct EvalOptions {
   std::optional<double> positive_min;
   std::string curve;  // --curve FILE
   std::string html;   // --html FILE
+  // Inputs besides the pair file: more systems' scores, and the thresholds an earlier run chose.
+  std::vector<std::string> score_files;  // --scores FILE (repeatable)
+  std::string threshold_from;            // --threshold-from REPORT
+  std::vector<std::string> system_specs; // --system SPEC (repeatable)
+  size_t bootstrap = 1000;               // resamples; 0: no intervals
+  uint64_t seed = 0;
+  TableFormat table = TableFormat::text;
 };
 
 std::optional<double> parse_label(const std::string& text) {
@@ -38,82 +52,6 @@ std::optional<double> parse_label(const std::string& text) {
   const auto [ptr, error] = std::from_chars(text.data(), end, value);
   if (error != std::errc() || ptr != end || !std::isfinite(value)) return std::nullopt;
   return value;
-}
-
-// One metric as the table, the report and the HTML page show it.
-struct MetricLine {
-  std::string name;
-  std::optional<double> value;  // nullopt: undefined (printed so, null in the report)
-  std::string st_name;          // sentence-transformers' name for the same number, or ""
-  std::string meaning;
-};
-
-std::string six(const std::optional<double>& v) { return v ? fmt::format("{:.6f}", *v) : "undefined"; }
-
-std::vector<MetricLine> binary_lines(const Metrics& m) {
-  const auto& t = m.at_threshold;
-  return {
-      {"threshold", t.threshold, "", "--threshold: score >= threshold predicts similar"},
-      {"accuracy", t.accuracy, "", "at --threshold (sklearn accuracy_score)"},
-      {"precision", t.precision, "", "at --threshold (sklearn precision_score)"},
-      {"recall", t.recall, "", "at --threshold (sklearn recall_score)"},
-      {"f1", t.f1, "", "at --threshold (sklearn f1_score)"},
-      {"mcc", t.mcc, "", "at --threshold (sklearn matthews_corrcoef)"},
-      {"best_threshold", m.best_threshold, "", "the distinct score whose threshold maximises F1"},
-      {"best_f1", m.best_f1, "", "F1 at best_threshold"},
-      {"best_accuracy_threshold", m.best_accuracy_threshold, "",
-       "the distinct score whose threshold maximises accuracy"},
-      {"best_accuracy", m.best_accuracy, "cosine_accuracy", "accuracy at best_accuracy_threshold"},
-      {"average_precision", m.average_precision, "cosine_ap",
-       "area under the precision-recall steps (sklearn average_precision_score)"},
-      {"roc_auc", m.roc_auc, "", "sklearn roc_auc_score: P(a positive outscores a negative)"},
-      {"pearson", m.pearson, "pearson_cosine", "of scores against the raw labels (scipy pearsonr)"},
-      {"spearman", m.spearman, "spearman_cosine", "of scores against the raw labels (scipy spearmanr)"},
-  };
-}
-
-// sentence-transformers' BinaryClassificationEvaluator and EmbeddingSimilarityEvaluator names, for
-// a bi-encoder's cosine scores.
-std::vector<MetricLine> evaluator_lines(const BinaryClassificationEvaluatorMetrics& st, const Metrics& m) {
-  const std::string halfway = "; thresholds lie halfway between neighbouring scores";
-  return {
-      {"cosine_accuracy", st.accuracy, "cosine_accuracy", "best accuracy over all thresholds"},
-      {"cosine_accuracy_threshold", st.accuracy_threshold, "cosine_accuracy_threshold", "its threshold" + halfway},
-      {"cosine_f1", st.f1, "cosine_f1", "best F1 over all thresholds"},
-      {"cosine_precision", st.precision, "cosine_precision", "precision at cosine_f1_threshold"},
-      {"cosine_recall", st.recall, "cosine_recall", "recall at cosine_f1_threshold"},
-      {"cosine_f1_threshold", st.f1_threshold, "cosine_f1_threshold", "its threshold" + halfway},
-      {"cosine_ap", st.ap, "cosine_ap", "average precision (the evaluator's primary metric)"},
-      {"cosine_mcc", st.mcc, "cosine_mcc", "Matthews correlation at cosine_f1_threshold"},
-      {"pearson_cosine", m.pearson, "pearson_cosine", "EmbeddingSimilarityEvaluator: Pearson"},
-      {"spearman_cosine", m.spearman, "spearman_cosine", "EmbeddingSimilarityEvaluator: Spearman"},
-  };
-}
-
-std::vector<MetricLine> correlation_lines(const Metrics& m) {
-  return {{"pearson", m.pearson, "pearson_cosine", "of scores against the raw labels (scipy pearsonr)"},
-          {"spearman", m.spearman, "spearman_cosine", "of scores against the raw labels (scipy spearmanr)"}};
-}
-
-void add_lines(nlohmann::json& json, const std::vector<MetricLine>& lines) {
-  for (const MetricLine& line : lines)
-    json[line.name] = line.value ? nlohmann::json(*line.value) : nlohmann::json(nullptr);
-}
-
-// The value column of the table as it has always been; longer names get one space.
-constexpr int kNameWidth = 17;
-
-std::string table(const std::vector<MetricLine>& lines) {
-  std::string s;
-  for (const MetricLine& line : lines)
-    s += fmt::format("{:<{}} {}\n", line.name, kNameWidth - 1, six(line.value));
-  return s;
-}
-
-std::vector<io::MetricRow> html_rows(const std::vector<MetricLine>& lines) {
-  std::vector<io::MetricRow> rows;
-  for (const MetricLine& line : lines) rows.push_back({line.name, six(line.value), line.st_name, line.meaning});
-  return rows;
 }
 
 // The histogram's groups: similar and not similar for binary decisions, else one per unit of the
@@ -140,32 +78,43 @@ std::vector<io::ScoreGroup> label_groups(const std::vector<double>& scores, cons
   return groups;
 }
 
-int run_eval(EvalOptions o) {
-  if (!o.input.columns.label) o.input.columns.label = "";  // the default: "label" by name, else 3
-  check_outputs(o.input, o.output.path, o.run.report);
-  ScoringSession session(o.model, o.run);
-  io::PairReader reader = open_pairs(o.input, o.run.quiet);
+// One system of the comparison: a model configuration, or the scores of a --scores file.
+struct EvalSystem {
+  std::string name{};
+  std::vector<std::optional<double>> scores{};  // one per input row; nullopt: none for that row
+  double threshold = 0;
+  std::string threshold_source{};
+  bool cosine = false;                          // a bi-encoder model's cosines
+  std::optional<io::RunReport> report{};        // models only
+};
 
-  std::vector<double> scores, labels;
-  bool graded = false;
-  const auto collect = [&](std::span<const io::PairRow> rows, std::span<const std::optional<float>> window) {
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (!window[i]) continue;
-      const double label = *parse_label(*rows[i].label);
-      graded = graded || (label != 0 && label != 1);
-      scores.push_back(*window[i]);
-      labels.push_back(label);
+// What the first model's run also yields: the rows' labels (nullopt where the row failed).
+struct Rows {
+  std::vector<std::optional<double>> labels;
+  std::string display_name;
+};
+
+// Labels are checked with the row, so a bad one is reported (or skipped) with its line.
+io::RowProblem label_problem(const io::PairRow& row) {
+  if (!row.label) return {io::RowFailure::bad_label, "the label column is missing"};
+  if (!parse_label(*row.label)) return {io::RowFailure::bad_label, fmt::format("label \"{}\" is not a number", *row.label)};
+  return {};
+}
+
+// Scores every row with one model configuration, the model in memory only meanwhile. The first
+// writes -o and collects the labels. false when interrupted.
+bool score_with_model(const EvalOptions& o, const ModelOptions& model, EvalSystem& system, Rows* rows) {
+  ScoringSession session(model, o.run);
+  io::PairReader reader = open_pairs(o.input, o.run.quiet || !rows);
+  const auto collect = [&](std::span<const io::PairRow> window_rows, std::span<const std::optional<float>> window) {
+    for (size_t i = 0; i < window_rows.size(); ++i) {
+      system.scores.push_back(window[i] ? std::optional<double>(*window[i]) : std::nullopt);
+      if (rows)
+        rows->labels.push_back(window[i] && window_rows[i].label ? parse_label(*window_rows[i].label) : std::nullopt);
     }
   };
-  // Labels are checked with the row, so a bad one is reported (or skipped) with its line.
-  const auto label_problem = [](const io::PairRow& row) -> io::RowProblem {
-    if (!row.label) return {io::RowFailure::bad_label, "the label column is missing"};
-    if (!parse_label(*row.label)) return {io::RowFailure::bad_label, fmt::format("label \"{}\" is not a number", *row.label)};
-    return {};
-  };
-
   std::optional<PairRunCounts> counts;
-  if (o.output.path.empty()) {
+  if (o.output.path.empty() || !rows) {
     PairRunOptions run = session.pair_run_options();
     run.skip_bad_rows = o.input.on_error == "skip";
     run.shard = o.input.shard;
@@ -173,14 +122,89 @@ int run_eval(EvalOptions o) {
     try {
       counts = run_pairs(reader, session.scorer(), run, collect);
     } catch (const Interrupted&) {
+      return false;
+    }
+  } else {
+    counts = write_scores(reader, session, o.input, o.output, o.run.quiet, collect, label_problem);
+    if (!counts) return false;
+  }
+  system.report = session.report("eval", reader.display_name(), *counts);
+  system.cosine = session.model().scoring.mode == ScoringMode::bi;
+  if (system.name.empty()) system.name = system.report->model.name + " " + system.report->precision;
+  if (rows) rows->display_name = reader.display_name();
+  return true;
+}
+
+// Unique names: a repeated one gets " (2)", " (3)", ...
+void make_names_unique(std::vector<EvalSystem>& systems) {
+  std::map<std::string, int> seen;
+  for (EvalSystem& s : systems)
+    if (const int n = ++seen[s.name]; n > 1) s.name += fmt::format(" ({})", n);
+}
+
+int run_eval(EvalOptions o) {
+  if (!o.input.columns.label) o.input.columns.label = "";  // the default: "label" by name, else 3
+  check_outputs(o.input, o.output.path, o.run.report);
+  if (o.output.resume)
+    throw CLI::ValidationError("--resume", "is for `score`: eval needs every score to compute its metrics");
+  if (!o.score_files.empty() && o.input.shard.count > 1)
+    throw CLI::ValidationError("--scores", "holds one score per row of the whole input; it cannot be "
+                                           "compared on one --shard");
+  if (!o.system_specs.empty() && o.input.path == "-")
+    throw CLI::ValidationError("--system", "reads the input once per model: give a file, not stdin");
+  std::vector<SystemSpec> specs;
+  for (const std::string& text : o.system_specs) specs.push_back(parse_system_spec(text, o.model));
+  // Every input is read and checked before the first model loads.
+  std::vector<io::ScoreFile> score_files;
+  for (const std::string& path : o.score_files) score_files.push_back(io::read_score_file(path));
+  std::optional<std::map<std::string, double>> chosen;
+  if (!o.threshold_from.empty()) chosen = io::read_chosen_thresholds(o.threshold_from);
+
+  std::vector<EvalSystem> systems(1 + specs.size());
+  Rows rows;
+  for (size_t i = 0; i < systems.size(); ++i) {
+    if (i > 0) systems[i].name = specs[i - 1].name;
+    if (!score_with_model(o, i == 0 ? o.model : specs[i - 1].model, systems[i], i == 0 ? &rows : nullptr)) {
       print_error("simscore: interrupted before the metrics could be computed\n");
       return kInterrupted;
     }
-  } else {
-    if (o.output.resume)
-      throw CLI::ValidationError("--resume", "is for `score`: eval needs every score to compute its metrics");
-    counts = write_scores(reader, session, o.input, o.output, o.run.quiet, collect, label_problem);
-    if (!counts) return kInterrupted;
+  }
+  for (const io::ScoreFile& file : score_files) {
+    io::require_rows(file, rows.labels.size());
+    systems.push_back({.name = file.path, .scores = file.scores});
+  }
+  make_names_unique(systems);
+
+  // Thresholds: threshold= in a --system, else the one --threshold-from chose for the same name,
+  // else --threshold.
+  for (size_t i = 0; i < systems.size(); ++i) {
+    EvalSystem& s = systems[i];
+    if (i > 0 && i <= specs.size() && specs[i - 1].threshold) {
+      s.threshold = *specs[i - 1].threshold;
+      s.threshold_source = "--system threshold=";
+    } else if (chosen) {
+      const auto found = chosen->find(s.name);
+      if (found == chosen->end())
+        throw InputError(o.threshold_from, 0, fmt::format("has no system named \"{}\"", s.name));
+      s.threshold = found->second;
+      s.threshold_source = "best_threshold in " + o.threshold_from;
+    } else {
+      s.threshold = o.threshold.value_or(0.5);
+      s.threshold_source = o.threshold ? "--threshold" : "default";
+    }
+  }
+
+  // The rows every system scored (and whose label is valid) are the ones compared.
+  std::vector<double> labels;
+  std::vector<std::vector<double>> scores(systems.size());
+  bool graded = false;
+  for (size_t r = 0; r < rows.labels.size(); ++r) {
+    bool everyone = rows.labels[r].has_value();
+    for (const EvalSystem& s : systems) everyone = everyone && s.scores[r].has_value();
+    if (!everyone) continue;
+    labels.push_back(*rows.labels[r]);
+    graded = graded || (labels.back() != 0 && labels.back() != 1);
+    for (size_t i = 0; i < systems.size(); ++i) scores[i].push_back(*systems[i].scores[r]);
   }
 
   const bool binary = !graded || o.positive_min;
@@ -188,70 +212,92 @@ int run_eval(EvalOptions o) {
     throw CLI::ValidationError("--curve", "needs binary decisions: the labels are graded, say which count "
                                           "as similar with --positive-min");
   const double positive_min = o.positive_min.value_or(1.0);
-  const double threshold = o.threshold.value_or(0.5);
-  const Metrics metrics = compute_metrics(scores, labels, threshold, positive_min);
-  const bool cosine = session.model().scoring.mode == ScoringMode::bi;
-  nlohmann::json json = {{"count", metrics.count}};
-  std::vector<MetricLine> lines;
-  if (binary) {
-    const auto& c = metrics.at_threshold.confusion;
-    json["positives"] = metrics.positives;
-    json["negatives"] = metrics.negatives;
-    json["positive_min"] = positive_min;
-    json["confusion_matrix"] = {{"true_positive", c.true_positive},
-                                {"false_positive", c.false_positive},
-                                {"true_negative", c.true_negative},
-                                {"false_negative", c.false_negative}};
-    lines = binary_lines(metrics);
-    add_lines(json, lines);
-    fmt::print("{:<{}}{} ({} positive, {} negative; positive = label >= {})\n", "pairs", kNameWidth,
-               metrics.count, metrics.positives, metrics.negatives, positive_min);
-    std::string text = table(lines);
-    // The confusion matrix after f1, where the table has always had it.
-    const size_t after_f1 = text.find("\nmcc");
-    text.insert(after_f1 + 1, fmt::format("{:<{}}tp {}  fp {}  tn {}  fn {}\n", "confusion", kNameWidth,
-                                          c.true_positive, c.false_positive, c.true_negative,
-                                          c.false_negative));
-    fmt::print("{}", text);
-    if (cosine) {
-      const auto positive = std::make_unique<bool[]>(scores.size());
-      for (size_t i = 0; i < scores.size(); ++i) positive[i] = labels[i] >= positive_min;
-      const auto st = binary_classification_evaluator_metrics(
-          scores, std::span<const bool>(positive.get(), scores.size()), metrics.curve);
-      const std::vector<MetricLine> st_lines = evaluator_lines(st, metrics);
-      add_lines(json, st_lines);
-      fmt::print("sentence-transformers' evaluators (cosine):\n{}", table(st_lines));
-      lines.insert(lines.end(), st_lines.begin(), st_lines.end() - 2);  // pearson/spearman are there
+  std::vector<BootstrapSystem> inputs;
+  for (size_t i = 0; i < systems.size(); ++i) inputs.push_back({scores[i], systems[i].threshold});
+  const BootstrapOptions bootstrap{.resamples = o.bootstrap, .seed = o.seed};
+  const Comparison comparison = compare_systems(inputs, labels, positive_min, binary, bootstrap);
+
+  io::RunReport report = *systems[0].report;
+  std::vector<std::string> names;
+  for (const EvalSystem& s : systems) names.push_back(s.name);
+  const bool several = systems.size() > 1;
+  if (several)
+    for (size_t i = 0; i < systems.size(); ++i) {
+      const size_t unscored = rows.labels.size() - std::count_if(systems[i].scores.begin(), systems[i].scores.end(),
+                                                                  [](const auto& v) { return v.has_value(); });
+      if (unscored)
+        report.warnings.push_back(fmt::format("{} has no score for {} of the {} rows; the comparison uses the {} rows every system scored",
+                                              systems[i].name, unscored, rows.labels.size(), labels.size()));
+      if (i > 0 && systems[i].report)
+        for (const std::string& w : systems[i].report->warnings)
+          if (std::find(report.warnings.begin(), report.warnings.end(), w) == report.warnings.end())
+            report.warnings.push_back(systems[i].name + ": " + w);
     }
+  if (binary && !chosen)
+    report.warnings.push_back("best_f1 and best_accuracy choose their threshold on these same labels, so they "
+                              "are optimistic; choose thresholds on a development file and apply them with "
+                              "--threshold-from");
+
+  const SystemLines first = system_lines(comparison.systems[0].metrics, scores[0], labels, binary,
+                                         systems[0].cosine, positive_min);
+  const std::vector<io::HtmlTable> tables = comparison_tables(names, comparison, binary);
+  const std::string tables_note =
+      o.bootstrap ? fmt::format("95% intervals: percentile bootstrap over the {} rows every system scored, {} "
+                                "resamples, seed {}; differences use the same resamples for both systems "
+                                "(paired). McNemar: exact two-sided test on the decisions at each system's "
+                                "threshold.", labels.size(), o.bootstrap, o.seed)
+                  : std::string("no intervals (--bootstrap 0)");
+  if (o.table == TableFormat::tsv) {
+    fmt::print("{}", comparison_tsv(names, comparison, binary));
   } else {
-    lines = correlation_lines(metrics);
-    add_lines(json, lines);
-    if (cosine) {
-      json["pearson_cosine"] = json["pearson"];
-      json["spearman_cosine"] = json["spearman"];
-    }
-    json["graded"] = true;
-    fmt::print("{:<{}}{} (graded labels)\n{}", "pairs", kNameWidth, metrics.count, table(lines));
-    if (!o.run.quiet)
-      fmt::print(stderr, "simscore: the labels are graded, so only correlations are computed; for accuracy, "
-                         "F1, AP and the curves say which labels count as similar with --positive-min "
-                         "(e.g. 4 for STS-B's 0-5)\n");
+    if (!several) fmt::print("{}", first.text);
+    else fmt::print("{:<{}}{} compared (the rows every system scored)\n", "pairs", kNameWidth, labels.size());
+    fmt::print("{}\n{}\n", tables_text(tables), tables_note);
+    for (const std::string& w : report.warnings) fmt::print("note: {}\n", w);
   }
-  io::RunReport report = session.report("eval", reader.display_name(), *counts);
-  report.metrics = json;
-  if (!o.curve.empty()) io::write_threshold_curve(o.curve, metrics.curve);
+  if (!o.run.quiet && !binary)
+    fmt::print(stderr, "simscore: the labels are graded, so only correlations are computed; for accuracy, "
+                       "F1, AP and the curves say which labels count as similar with --positive-min "
+                       "(e.g. 4 for STS-B's 0-5)\n");
+
+  report.metrics = first.json;
+  report.bootstrap = {{"resamples", o.bootstrap}, {"seed", o.seed}, {"confidence", bootstrap.confidence},
+                      {"rows", labels.size()}};
+  report.systems = nlohmann::json::array();
+  for (size_t i = 0; i < systems.size(); ++i) {
+    const SystemLines lines = i == 0 ? first
+                                     : system_lines(comparison.systems[i].metrics, scores[i], labels, binary,
+                                                    systems[i].cosine, positive_min);
+    const size_t scored = std::count_if(systems[i].scores.begin(), systems[i].scores.end(),
+                                        [](const auto& v) { return v.has_value(); });
+    report.systems.push_back({{"name", systems[i].name},
+                              {"source", systems[i].report ? "model" : "scores"},
+                              {"threshold", systems[i].threshold},
+                              {"threshold_source", systems[i].threshold_source},
+                              {"rows_scored", scored},
+                              {"rows_without_score", rows.labels.size() - scored},
+                              {"metrics", lines.json},
+                              {"intervals", intervals_json(comparison.systems[i].intervals, binary)}});
+    if (systems[i].report) report.systems.back()["precision"] = systems[i].report->precision;
+  }
+  report.comparisons = comparisons_json(names, comparison, binary);
+  if (!o.curve.empty()) io::write_threshold_curve(o.curve, comparison.systems[0].metrics.curve);
   if (!o.html.empty()) {
     io::HtmlPage page;
-    page.title = "simscore eval: " + reader.display_name();
-    page.groups = label_groups(scores, labels, o.positive_min, graded);
+    page.title = "simscore eval: " + rows.display_name;
+    page.groups = label_groups(scores[0], labels, o.positive_min, graded);
     io::EvalView& view = page.eval.emplace();
-    if (binary) view.curve = metrics.curve;
-    view.threshold = threshold;
-    view.best_threshold = metrics.best_threshold;
-    view.metrics = html_rows(lines);
+    for (size_t i = 0; i < systems.size(); ++i) {
+      const Metrics& m = comparison.systems[i].metrics;
+      view.systems.push_back({systems[i].name, binary ? m.curve : std::vector<CurvePoint>{}, systems[i].threshold,
+                              m.best_threshold});
+    }
+    view.metrics = html_rows(first.lines);
+    view.tables = tables;
+    view.tables_note = tables_note;
     io::write_html(o.html, page, report);
   }
-  session.publish(report);
+  publish_report(o.run, report);
   return kSuccess;
 }
 
@@ -286,7 +332,33 @@ Run add_eval_command(CLI::App& app) {
                       "tn fn precision recall f1 fpr tpr)");
   command->add_option("--html", options->html,
                       "Write a self-contained HTML report here: score histogram per label, "
-                      "precision-recall, ROC and F1 curves, metrics, run facts");
+                      "precision-recall, ROC and F1 curves (every system's, overlaid), metrics with "
+                      "intervals, warnings, run facts");
+  command->add_option("--system", options->system_specs,
+                      "Also evaluate another model configuration on the same rows (repeatable): "
+                      "KEY=VALUE[,KEY=VALUE...] overriding this command's model options (model, "
+                      "precision, int8-ffn-output, mode, max-length, max-batch-tokens, threads), plus "
+                      "name=TEXT and threshold=NUMBER; e.g. --system precision=int8")
+      ->allow_extra_args(false);
+  command->add_option("--scores", options->score_files,
+                      "Also evaluate existing scores (repeatable): one line per input row, the score "
+                      "its last tab-separated field (empty: no score); named by the file")
+      ->allow_extra_args(false);
+  command->add_option("--bootstrap", options->bootstrap,
+                      "Resamples of the rows for the 95% intervals and paired differences (default "
+                      "1000; 0: none)")
+      ->check(CLI::Range(size_t{0}, size_t{1000000}));
+  command->add_option("--seed", options->seed, "Seed of the bootstrap's resamples (default 0): the same "
+                                               "seed gives the same intervals to the bit");
+  command->add_option("--threshold-from", options->threshold_from,
+                      "Apply the thresholds an earlier `eval --report` chose on another labelled file "
+                      "(each system's best_threshold, by system name)")
+      ->excludes("--threshold");
+  const std::map<std::string, TableFormat> formats{{"text", TableFormat::text}, {"tsv", TableFormat::tsv}};
+  command->add_option("--table", options->table,
+                      "text (default: aligned tables) or tsv (one line per system and metric, then per "
+                      "pair and metric, for scripts)")
+      ->transform(CLI::CheckedTransformer(formats, CLI::ignore_case));
   return [command, options] { return command->parsed() ? run_eval(*options) : -1; };
 }
 

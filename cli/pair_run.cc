@@ -9,6 +9,7 @@
 #include "cli/interrupt.h"
 #include "cli/progress.h"
 #include "core/errors.h"
+#include "io/run_report.h"
 
 namespace simscore::cli {
 
@@ -97,7 +98,8 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     std::vector<std::optional<float>> scores = scorer.score(pairs);
     const size_t tokens = scorer.stats().tokens - before.tokens;
     const size_t unknown = scorer.stats().unknown_tokens - before.unknown_tokens;
-    if (!warned_unknown && !o.quiet && unknown * 20 > tokens) {
+    if (!warned_unknown && !o.quiet &&
+        static_cast<double>(unknown) > io::kUnknownTokenWarningShare * static_cast<double>(tokens)) {
       warned_unknown = true;
       print_error("simscore: warning: {:.1f}% of this window's tokens are unknown to {}'s vocabulary "
                   "([UNK]): its scores say little about that text (e.g. Chinese through an English "

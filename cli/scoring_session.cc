@@ -185,12 +185,15 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.stage_seconds = {{"load", load_seconds}, {"tokenize", stats.tokenize_seconds}, {"encode", stats.encode_seconds},
                      {"encode.matrix_products", t.matmul_seconds}, {"encode.attention", t.attention_seconds},
                      {"encode.other", t.other_seconds}};
+  if (std::string warning = io::unknown_token_warning(r); !warning.empty()) r.warnings.push_back(warning);
   return r;
 }
 
-void ScoringSession::publish(const io::RunReport& report) const {
-  if (!run_options_.report.empty()) io::write_report(run_options_.report, report);
-  if (!run_options_.quiet) print_error("{}", io::summary(report));
+void publish_report(const RunOptions& run_options, const io::RunReport& report) {
+  if (!run_options.report.empty()) io::write_report(run_options.report, report);
+  if (!run_options.quiet) print_error("{}", io::summary(report));
 }
+
+void ScoringSession::publish(const io::RunReport& report) const { publish_report(run_options_, report); }
 
 }  // namespace simscore::cli

@@ -28,6 +28,10 @@ struct RunOptions {
 
 void add_run_options(CLI::App& command, RunOptions& options);
 
+// Writes `report` to --report and summarises it on stderr unless --quiet (after the session that
+// made it may be gone: eval loads one model at a time).
+void publish_report(const RunOptions& run_options, const io::RunReport& report);
+
 class ScoringSession {
  public:
   // Loads the model; under --max-memory refuses (ResourceError with the numbers) when the weights

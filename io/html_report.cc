@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "io/output_file.h"
 #include "io/svg_chart.h"
@@ -51,9 +52,10 @@ Chart histogram(const std::vector<ScoreGroup>& groups, const std::optional<EvalV
     c.series.push_back(std::move(series));
   }
   c.y_max = most * 1.25;  // room for the legend
-  if (eval && !eval->curve.empty()) {
-    c.markers.push_back({fmt::format("threshold {}", tick_label(eval->threshold)), kChosenColor, eval->threshold});
-    c.markers.push_back({fmt::format("best F1 at {:.4f}", eval->best_threshold), kBestColor, eval->best_threshold});
+  if (eval && !eval->systems.empty() && !eval->systems[0].curve.empty()) {
+    const CurveView& first = eval->systems[0];
+    c.markers.push_back({fmt::format("threshold {}", tick_label(first.threshold)), kChosenColor, first.threshold});
+    c.markers.push_back({fmt::format("best F1 at {:.4f}", first.best_threshold), kBestColor, first.best_threshold});
   }
   return c;
 }
@@ -66,54 +68,65 @@ const CurvePoint* point_at(const std::vector<CurvePoint>& curve, double threshol
   return found;
 }
 
+// One system alone: its curves with the threshold and the best-F1 threshold marked. Several: each
+// system's curves in its own colour with a legend, and a dot where its threshold puts it.
 std::vector<Chart> curve_charts(const EvalView& e) {
-  const CurvePoint* chosen = point_at(e.curve, e.threshold);
-  const CurvePoint* best = point_at(e.curve, e.best_threshold);
-  const std::string chosen_label = fmt::format("threshold {}", tick_label(e.threshold));
-  const std::string best_label = fmt::format("best F1 at {:.4f}", e.best_threshold);
-
+  const bool alone = e.systems.size() == 1;
   Chart f1{.title = "F1 against the threshold", .x_label = "threshold (score >= threshold is similar)",
            .y_label = "F1"};
-  f1.x_min = e.curve.back().threshold;
-  f1.x_max = e.curve.front().threshold;
+  f1.x_min = INFINITY;
+  f1.x_max = -INFINITY;
+  for (const CurveView& s : e.systems) {
+    if (s.curve.empty()) continue;
+    f1.x_min = std::min({f1.x_min, s.curve.back().threshold, s.threshold});
+    f1.x_max = std::max({f1.x_max, s.curve.front().threshold, s.threshold});
+  }
   if (f1.x_max <= f1.x_min) f1.x_max = f1.x_min + 0.01;
-  f1.x_min = std::min(f1.x_min, e.threshold);
-  f1.x_max = std::max(f1.x_max, e.threshold);
   f1.y_max = 1.15;
-  ChartSeries f1_series{.label = "", .color = kPalette[0]};
-  for (auto it = e.curve.rbegin(); it != e.curve.rend(); ++it)
-    f1_series.points.emplace_back(it->threshold, rates(it->confusion).f1);
-  f1.series.push_back(std::move(f1_series));
-  f1.markers.push_back({chosen_label, kChosenColor, e.threshold});
-  f1.markers.push_back({best_label, kBestColor, e.best_threshold});
-
   Chart pr{.title = "Precision against recall", .x_label = "recall", .y_label = "precision"};
   pr.y_max = 1.15;
-  ChartSeries pr_series{.label = "", .color = kPalette[0]};
-  if (!e.curve.empty()) pr_series.points.emplace_back(0, rates(e.curve.front().confusion).precision);
-  for (const CurvePoint& p : e.curve) {
-    const Rates r = rates(p.confusion);
-    pr_series.points.emplace_back(r.recall, r.precision);
-  }
-  pr.series.push_back(std::move(pr_series));
-
   Chart roc{.title = "ROC curve", .x_label = "false positive rate", .y_label = "true positive rate"};
   roc.y_max = 1.15;
   roc.legend = LegendCorner::bottom_right;  // a useful model's curve stays above the diagonal
   roc.series.push_back({.label = "chance", .color = "#9aa5b1", .points = {{0, 0}, {1, 1}}, .dashed = true});
-  ChartSeries roc_series{.label = "", .color = kPalette[0], .points = {{0, 0}}};
-  for (const CurvePoint& p : e.curve) {
-    const Rates r = rates(p.confusion);
-    roc_series.points.emplace_back(r.false_positive_rate, r.recall);
-  }
-  roc.series.push_back(std::move(roc_series));
 
-  for (const auto& [point, label, color] :
-       {std::tuple{chosen, chosen_label, kChosenColor}, std::tuple{best, best_label, kBestColor}}) {
-    if (!point) continue;
-    const Rates r = rates(point->confusion);
-    pr.dots.push_back({label, color, r.recall, r.precision});
-    roc.dots.push_back({label, color, r.false_positive_rate, r.recall});
+  for (size_t i = 0; i < e.systems.size(); ++i) {
+    const CurveView& s = e.systems[i];
+    if (s.curve.empty()) continue;
+    const std::string color = kPalette[i % std::size(kPalette)];
+    const std::string label = alone ? "" : s.name;
+    ChartSeries f1_series{.label = label, .color = color};
+    for (auto it = s.curve.rbegin(); it != s.curve.rend(); ++it)
+      f1_series.points.emplace_back(it->threshold, rates(it->confusion).f1);
+    f1.series.push_back(std::move(f1_series));
+    ChartSeries pr_series{.label = label, .color = color};
+    pr_series.points.emplace_back(0, rates(s.curve.front().confusion).precision);
+    ChartSeries roc_series{.label = label, .color = color, .points = {{0, 0}}};
+    for (const CurvePoint& p : s.curve) {
+      const Rates r = rates(p.confusion);
+      pr_series.points.emplace_back(r.recall, r.precision);
+      roc_series.points.emplace_back(r.false_positive_rate, r.recall);
+    }
+    pr.series.push_back(std::move(pr_series));
+    roc.series.push_back(std::move(roc_series));
+
+    // Several systems: the dot in the system's colour needs no legend entry of its own.
+    const std::string chosen_label = alone ? fmt::format("threshold {}", tick_label(s.threshold)) : "";
+    const std::string best_label = fmt::format("best F1 at {:.4f}", s.best_threshold);
+    std::vector<std::tuple<const CurvePoint*, std::string, std::string>> dots{
+        {point_at(s.curve, s.threshold), chosen_label, alone ? kChosenColor : color}};
+    if (alone) {
+      f1.markers.push_back({chosen_label, kChosenColor, s.threshold});
+      f1.markers.push_back({best_label, kBestColor, s.best_threshold});
+      dots.emplace_back(point_at(s.curve, s.best_threshold), best_label, kBestColor);
+    }
+    for (const auto& [point, dot_label, dot_color] : dots) {
+      if (!point) continue;
+      const Rates r = rates(point->confusion);
+      pr.dots.push_back({dot_label, dot_color, r.recall, r.precision});
+      roc.dots.push_back({dot_label, dot_color, r.false_positive_rate, r.recall});
+      if (!alone) f1.dots.push_back({dot_label, dot_color, s.threshold, r.f1});
+    }
   }
   return {f1, pr, roc};
 }
@@ -153,6 +166,27 @@ std::string metrics_table(const std::vector<MetricRow>& rows) {
   return s + "</tbody>\n</table>\n";
 }
 
+std::string cell_table(const HtmlTable& t) {
+  std::string s = "<div class=\"wide\"><table class=\"metrics\">\n<thead><tr>";
+  for (size_t i = 0; i < t.header.size(); ++i)
+    s += fmt::format("<th{}>{}</th>", i < t.name_columns ? "" : " class=\"num\"", xml_escape(t.header[i]));
+  s += "</tr></thead>\n<tbody>\n";
+  for (const auto& row : t.rows) {
+    s += "<tr>";
+    for (size_t i = 0; i < row.size(); ++i) {
+      // "value [low, high]": the interval on a line of its own keeps the columns narrow.
+      const size_t bracket = row[i].find(" [");
+      const std::string text = bracket == std::string::npos
+                                   ? xml_escape(row[i])
+                                   : xml_escape(row[i].substr(0, bracket)) + "<br><span class=\"interval\">" +
+                                         xml_escape(row[i].substr(bracket + 1)) + "</span>";
+      s += fmt::format("<td{}>{}</td>", i < t.name_columns ? " class=\"name\"" : " class=\"num\"", text);
+    }
+    s += "</tr>\n";
+  }
+  return s + "</tbody>\n</table></div>\n";
+}
+
 constexpr const char* kStyle = R"(
 body { margin: 0; background: #f5f7fa; color: #1f2933;
        font: 14px/1.45 "DejaVu Sans", Helvetica, Arial, sans-serif; }
@@ -171,6 +205,10 @@ thead th { background: #f0f4f8; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 code { font-family: "DejaVu Sans Mono", monospace; font-size: 12.5px; }
 .note { color: #52606d; }
+td.name { white-space: nowrap; }
+.wide { overflow-x: auto; }
+.interval { color: #52606d; font-size: 12px; }
+.warning { background: #fff4e5; border: 1px solid #f0b429; border-radius: 6px; padding: 8px 12px; margin: 12px 0; }
 )";
 
 }  // namespace
@@ -180,13 +218,21 @@ std::string render_html(const HtmlPage& page, const RunReport& run) {
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n"
       "<style>{}</style>\n</head>\n<body>\n<header><h1>{}</h1><p>{} &middot; {} &middot; {} rows</p></header>\n<main>\n",
       xml_escape(page.title), kStyle, xml_escape(page.title), xml_escape(run.model.name), xml_escape(run.precision), run.rows);
+  for (const std::string& warning : run.warnings)
+    s += "<p class=\"warning\">Warning: " + xml_escape(warning) + "</p>\n";
   s += "<div class=\"grid\">\n";
   s += "<div class=\"card\">\n" + render_svg(histogram(page.groups, page.eval)) + "</div>\n";
-  if (page.eval && !page.eval->curve.empty())
+  if (page.eval && !page.eval->systems.empty() && !page.eval->systems[0].curve.empty())
     for (const Chart& chart : curve_charts(*page.eval)) s += "<div class=\"card\">\n" + render_svg(chart) + "</div>\n";
   s += "</div>\n";
+  if (page.eval && page.eval->systems.size() > 1)
+    s += "<p class=\"note\">Each system's curves in its colour; a dot marks where its decision threshold puts it.</p>\n";
   if (page.eval) {
-    s += "<h2>Metrics</h2>\n" + metrics_table(page.eval->metrics);
+    for (const HtmlTable& table : page.eval->tables)
+      s += "<h2>" + xml_escape(table.title) + "</h2>\n" + cell_table(table);
+    if (!page.eval->tables_note.empty()) s += "<p class=\"note\">" + xml_escape(page.eval->tables_note) + "</p>\n";
+    s += "<h2>Metrics" + (page.eval->systems.size() > 1 ? " of " + xml_escape(page.eval->systems[0].name) : "") +
+         "</h2>\n" + metrics_table(page.eval->metrics);
     s += "<p class=\"note\">Thresholds: a pair is predicted similar when its score is at or above the "
          "threshold. The best thresholds are chosen on these same labels, so their figures are optimistic; "
          "sentence-transformers' thresholds lie halfway between neighbouring scores.</p>\n";

@@ -65,7 +65,19 @@ nlohmann::json to_json(const RunReport& r) {
       {"stage_seconds", r.stage_seconds},
   };
   if (!r.metrics.is_null()) report["metrics"] = r.metrics;
+  if (!r.systems.is_null()) report["systems"] = r.systems;
+  if (!r.comparisons.is_null()) report["comparisons"] = r.comparisons;
+  if (!r.bootstrap.is_null()) report["bootstrap"] = r.bootstrap;
+  report["warnings"] = r.warnings;
   return report;
+}
+
+std::string unknown_token_warning(const RunReport& r) {
+  if (!r.tokens.total) return "";
+  const double share = static_cast<double>(r.tokens.unknown) / static_cast<double>(r.tokens.total);
+  if (share <= kUnknownTokenWarningShare) return "";
+  return fmt::format("{:.1f}% of the tokens are unknown to {}'s vocabulary: its scores of this text say little",
+                     100 * share, r.model.name);
 }
 
 void write_report(const std::string& path, const RunReport& report) {

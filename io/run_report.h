@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -75,8 +76,20 @@ struct RunReport {
   } cpu;
 
   std::map<std::string, double> stage_seconds;  // tokenize, encode, ...
-  nlohmann::json metrics;                        // eval only
+  nlohmann::json metrics;                        // eval only: the first system's
+  nlohmann::json systems;      // eval only: every system's metrics and intervals (null: left out)
+  nlohmann::json comparisons;  // eval only: each pair's differences and McNemar p-value
+  nlohmann::json bootstrap;    // eval only: resamples, seed, confidence, rows
+  // Things the reader of the numbers must know (a high unknown-token share, optimistic thresholds,
+  // rows a system failed on): in the JSON report and on the HTML page.
+  std::vector<std::string> warnings;
 };
+
+// The unknown-token share above which a run's text is mostly outside the model's vocabulary and
+// its scores say little (the per-window warning on stderr uses it too).
+inline constexpr double kUnknownTokenWarningShare = 0.05;
+// The warning for that, or "" below the share.
+std::string unknown_token_warning(const RunReport& report);
 
 nlohmann::json to_json(const RunReport& report);
 // Writes the JSON report atomically (temporary file, then rename).

@@ -110,12 +110,14 @@ std::string render_svg(const Chart& c, int width, int height) {
                      px(d.x), py(d.y), d.color);
   s += "</g>\n";
 
-  // Legend, top right inside the plot, one entry per labelled series or marker.
+  // Legend, top right inside the plot, one entry per labelled series, marker or dot.
   std::vector<std::pair<std::string, std::string>> entries;
   for (const ChartSeries& series : c.series)
     if (!series.label.empty()) entries.emplace_back(series.label, series.color);
-  for (const ChartMarker& m : c.markers) entries.emplace_back(m.label, m.color);
-  for (const ChartDot& d : c.dots) entries.emplace_back(d.label, d.color);
+  for (const ChartMarker& m : c.markers)
+    if (!m.label.empty()) entries.emplace_back(m.label, m.color);
+  for (const ChartDot& d : c.dots)
+    if (!d.label.empty()) entries.emplace_back(d.label, d.color);
   size_t longest = 0;
   for (const auto& e : entries) longest = std::max(longest, e.first.size());
   const double legend_w = 30 + 6.6 * static_cast<double>(longest);

@@ -292,8 +292,11 @@ def test_graded_labels_without_positive_min_print_correlations(tmp_path, simscor
     labels = np.array(_tsv(path, 2))[::8]
     scores = np.array(scores_path.read_text().splitlines(), dtype=np.float32).astype(np.float64)
     m = json.loads(report_path.read_text())["metrics"]
-    printed = dict(line.split(None, 1) for line in result.stdout.splitlines())
+    # The metrics table, then (after a blank line) the systems table with Spearman's interval.
+    table, intervals = result.stdout.split("\n\n", 1)
+    printed = dict(line.split(None, 1) for line in table.splitlines())
     assert set(printed) == {"pairs", "pearson", "spearman"}
+    assert intervals.startswith("systems:\nsystem") and "spearman" in intervals and "f1" not in intervals
     for key, reference in (("pearson", stats.pearsonr(scores, labels).statistic),
                            ("spearman", stats.spearmanr(scores, labels).statistic)):
         assert m[key] == pytest.approx(reference, abs=1e-9)
