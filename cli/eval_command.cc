@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "cli/exit_codes.h"
+#include "cli/input_options.h"
 #include "cli/output_guard.h"
 #include "core/errors.h"
 #include "core/metrics/metrics.h"
@@ -268,7 +269,8 @@ Run add_eval_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "eval", "Score a labelled pair file and print F1, precision, recall, AP, MCC, ROC-AUC, Pearson, Spearman");
   add_input_options(*command, options->input);
-  command->add_option("--label", options->input.columns.label, "Column of the label (default: label when the header or JSON object has one, else 3)");
+  command->add_option("--label", options->input.columns.label, "Column of the label (default: label when the header or JSON object has one, else 3)")
+      ->check(column_spec());
   add_model_options(*command, options->model);
   add_run_options(*command, options->run);
   add_output_options(*command, options->output, "Also write the per-row scores here");
