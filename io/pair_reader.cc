@@ -347,7 +347,7 @@ bool PairReader::read_csv_record(std::vector<std::string>& fields, bool& too_lon
     scan_csv_record(scratch, ignored_long, ignored_empty, state, csv_rest_line_, false);
   }
   if (peek_byte() < 0) return false;
-  const size_t start_line = line_ + 1;
+  const size_t start_line = csv_record_line_ = line_ + 1;
   csv_stray_cr_ = false;
   CsvState state = CsvState::field_start;
   if (!scan_csv_record(fields, too_long, empty, state, start_line, true)) {
@@ -645,9 +645,8 @@ bool PairReader::next_tsv(PairRow& row) {
 
 bool PairReader::next_csv(PairRow& row) {
   bool too_long = false, empty = false;
-  const size_t start_line = line_ + 1;
   if (!read_csv_record(row.fields, too_long, empty)) return false;
-  reset_row(row, start_line);
+  reset_row(row, csv_record_line_);
   if (too_long || empty) {
     row.fields.clear();
     if (too_long)

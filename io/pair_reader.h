@@ -160,6 +160,7 @@ class PairReader {
   bool rest_of_line_pending_ = false;  // read_line returned a too-long line before its end
   std::optional<CsvState> csv_rest_;  // read_csv_record returned a too-long record before its end
   size_t csv_rest_line_ = 0;          // where that record started
+  size_t csv_record_line_ = 0;        // where the record read_csv_record returned last starts
   bool csv_stray_cr_ = false;         // the last record held a "\r" outside quotes, not a line end
   std::vector<std::string> header_;
   std::string default_columns_notice_;

@@ -47,14 +47,26 @@ def test_an_endless_line_fails_at_the_limit(simscore, default_model, form):
     assert out == ""
 
 
-def test_the_first_signal_ends_an_endless_read(simscore, default_model):
-    """Under --on-error skip the rest of the line is read past, forever here: SIGINT ends it."""
-    tr, scorer = endless_line(simscore, default_model, "--on-error", "skip")
+def test_the_first_signal_ends_an_endless_read(simscore, default_model, tmp_path):
+    """Under --on-error skip the rest of a too-long line is read past: here a sparse file of 1 TiB
+    without a newline, whose reads never block (so no EINTR): the first SIGINT still ends it."""
+    endless = tmp_path / "endless.tsv"
+    with open(endless, "wb") as f:
+        f.truncate(1 << 40)
+    with open(endless, "rb") as stdin:
+        scorer = subprocess.Popen([str(simscore), "score", "-", "--model", str(default_model), "-q",
+                                   "--on-error", "skip"],
+                                  stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3)
     assert scorer.poll() is None
     scorer.send_signal(signal.SIGINT)
-    code, _, err = finish(tr, scorer, 30)
-    assert code == INTERRUPTED, err
+    try:
+        _, err = scorer.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        scorer.kill()
+        scorer.communicate()
+        pytest.fail("the first SIGINT did not end the endless read")
+    assert scorer.returncode == INTERRUPTED, err
 
 
 def test_the_first_signal_ends_the_wait_for_a_fifo_writer(simscore, default_model, tmp_path):
