@@ -38,6 +38,20 @@ def finish(tr, scorer, timeout):
     return scorer.returncode, out, err
 
 
+def interrupt_after(scorer, seconds, what):
+    """Sends one SIGINT once `scorer` has run `seconds`; returns its exit code and stderr."""
+    time.sleep(seconds)
+    assert scorer.poll() is None
+    scorer.send_signal(signal.SIGINT)
+    try:
+        _, err = scorer.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        scorer.kill()
+        scorer.communicate()
+        pytest.fail(f"the first SIGINT did not end {what}")
+    return scorer.returncode, err
+
+
 @pytest.mark.parametrize("form", ["tsv", "csv", "jsonl"])
 def test_an_endless_line_fails_at_the_limit(simscore, default_model, form):
     tr, scorer = endless_line(simscore, default_model, "--format", form)
@@ -57,16 +71,8 @@ def test_the_first_signal_ends_an_endless_read(simscore, default_model, tmp_path
         scorer = subprocess.Popen([str(simscore), "score", "-", "--model", str(default_model), "-q",
                                    "--on-error", "skip"],
                                   stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
-    assert scorer.poll() is None
-    scorer.send_signal(signal.SIGINT)
-    try:
-        _, err = scorer.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        scorer.kill()
-        scorer.communicate()
-        pytest.fail("the first SIGINT did not end the endless read")
-    assert scorer.returncode == INTERRUPTED, err
+    code, err = interrupt_after(scorer, 3, "the endless read")
+    assert code == INTERRUPTED, err
 
 
 def test_the_first_signal_ends_the_wait_for_a_fifo_writer(simscore, default_model, tmp_path):
@@ -74,16 +80,9 @@ def test_the_first_signal_ends_the_wait_for_a_fifo_writer(simscore, default_mode
     os.mkfifo(fifo)
     scorer = subprocess.Popen([str(simscore), "score", str(fifo), "--model", str(default_model), "-q"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)  # the model loads, then the open waits for a writer that never comes
-    assert scorer.poll() is None
-    scorer.send_signal(signal.SIGINT)
-    try:
-        _, err = scorer.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        scorer.kill()
-        scorer.communicate()
-        pytest.fail("the first SIGINT did not end the wait for the FIFO's writer")
-    assert scorer.returncode == INTERRUPTED, err
+    # The model loads, then the open waits for a writer that never comes.
+    code, err = interrupt_after(scorer, 3, "the wait for the FIFO's writer")
+    assert code == INTERRUPTED, err
 
 
 @pytest.mark.parametrize("flag", ["--prompt", "--prompt-a", "--prompt-b"])
