@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "io/bert_weights.h"
 #include "io/json_file.h"
+#include "io/model_locator.h"
 #include "io/tensor_source.h"
 #include "io/tokenizer_files.h"
 
@@ -264,7 +265,9 @@ ModelDescription describe_model(const fs::path& dir, const BertWeightsLayout& la
   return d;
 }
 
-LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
+namespace {
+
+LoadedModel load_model_files(const fs::path& dir, const ModelLoadOptions& options) {
   if (!fs::is_directory(dir))
     throw ModelError(fmt::format("{}: not a model directory", dir.string()));
   LoadedModel m;
@@ -321,6 +324,16 @@ LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
   s.max_length = max_length.tokens;
   m.max_length_source = max_length.source;
   return m;
+}
+
+}  // namespace
+
+LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
+  try {
+    return load_model_files(dir, options);
+  } catch (const fs::filesystem_error& error) {
+    throw unreadable_model(dir.string(), error);  // a symlink loop in the directory: exit 4
+  }
 }
 
 }  // namespace simscore::io

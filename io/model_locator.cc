@@ -234,10 +234,12 @@ LocatedModel locate_model(const std::string& spec, const ModelCaches& caches) {
   try {
     return locate(spec, caches);
   } catch (const fs::filesystem_error& error) {
-    // A symlink loop, a permission problem: a model that cannot be found, said plainly (exit 4).
-    throw ModelError(fmt::format("{}: cannot read {}: {}", spec, error.path1().string(),
-                                 error.code().message()));
+    throw unreadable_model(spec, error);
   }
+}
+
+ModelError unreadable_model(const std::string& model, const fs::filesystem_error& error) {
+  return ModelError(fmt::format("{}: cannot read {}: {}", model, error.path1().string(), error.code().message()));
 }
 
 }  // namespace simscore::io

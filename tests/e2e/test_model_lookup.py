@@ -217,15 +217,26 @@ def test_ids_with_dot_components_are_refused(simscore, default_model, tmp_path, 
         assert "not a model id" in result.stderr, result.stderr
 
 
-def test_symlink_loop_is_a_model_error(simscore, tmp_path):
-    """A symlink loop is a model that cannot be read (exit 4, naming it), not a raw
-    `filesystem error` with exit 5."""
-    (tmp_path / "loop").symlink_to("loop")
+@pytest.mark.parametrize("looped", ["", "modules.json", "tokenizer.json"])
+def test_symlink_loop_is_a_model_error(simscore, default_model, tmp_path, looped):
+    """A symlink loop, as the model or as a file in it, is a model that cannot be read (exit 4,
+    naming it), not a raw `filesystem error` with exit 5."""
     env = isolated_env(tmp_path, HF_HUB_CACHE=tmp_path / "hf")
-    for spec in ("loop", "loop/x"):
+    if looped:
+        model = tmp_path / "model"
+        model.mkdir()
+        for path in default_model.iterdir():
+            (model / path.name).symlink_to(path)
+        (model / looped).unlink()
+        (model / looped).symlink_to(looped)
+        specs = [model]
+    else:
+        (tmp_path / "loop").symlink_to("loop")
+        specs = ["loop", "loop/x"]
+    for spec in specs:
         result = run([simscore, "score", PAIRS, "--model", spec], env=env, cwd=tmp_path)
         assert result.returncode == 4, result.stderr
-        assert "loop" in result.stderr and "filesystem error" not in result.stderr, result.stderr
+        assert (looped or "loop") in result.stderr and "filesystem error" not in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("command", ["score", "eval", "inspect", "tokenize", "convert"])
