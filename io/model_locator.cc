@@ -56,7 +56,6 @@ std::string snapshot_names(const fs::path& repo) {
   return text.empty() ? "none" : text;
 }
 
-// The snapshot of `revision` in a hub-cache repo folder, or empty with `why` saying what is missing.
 // One plain path component (a commit hash, a branch name): never "", "." or "..", no separator.
 bool is_plain_component(std::string_view name) {
   return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
@@ -86,6 +85,7 @@ std::string read_ref(const fs::path& ref, const std::string& revision, std::stri
   return hash;
 }
 
+// The snapshot of `revision` in a hub-cache repo folder, or empty with `why` saying what is missing.
 fs::path repo_snapshot(const fs::path& repo, const std::string& revision, std::string& why) {
   const fs::path ref = repo / "refs" / revision;
   if (fs::is_regular_file(ref)) {

@@ -11,7 +11,9 @@
 //     only spaces or tabs counts as empty too.
 //   - Every field must be valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF)
 //     and free of NUL bytes; a line (CSV: a record) longer than max_line_bytes is an error row and
-//     only max_line_bytes of it are ever held in memory.
+//     only max_line_bytes of it are ever held in memory. That row is returned as soon as the line
+//     is known to be too long, and the rest of it read past when the next row is asked for, so an
+//     endless line is reported rather than read forever.
 // Format rules:
 //   - TSV splits on tabs only and never interprets quotes: MRPC and STS-B contain literal '"'.
 //   - CSV follows RFC 4180 (quoted fields, "" escapes, commas and newlines inside quotes). Like
