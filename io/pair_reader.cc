@@ -191,7 +191,9 @@ PairReader::PairReader(std::string path, PairReaderOptions options)
   if (options_.max_line_bytes == 0) throw InputError(display_name_, 0, "max_line_bytes must be positive");
   int fd = 0;
   if (path != "-") {
-    // Opening a FIFO waits for its writer; a signal ends that wait (EINTR: no SA_RESTART).
+    // Opening a FIFO waits for its writer; a signal ends that wait (EINTR: no SA_RESTART), and one
+    // that came before it (while the model loaded) keeps it from starting.
+    if (options_.should_stop && options_.should_stop()) throw Interrupted();
     while ((fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
       if (options_.should_stop && options_.should_stop()) throw Interrupted();
     if (fd < 0) throw InputError(display_name_, 0, std::string("cannot open: ") + std::strerror(errno));
