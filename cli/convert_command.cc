@@ -211,7 +211,8 @@ Run add_convert_command(CLI::App& app) {
       "Write a copy of a model directory with half-precision (or int8) weights in model.safetensors");
   command->add_option("--model,-m", options->model,
                       "Model directory or cached ORG/NAME[@REVISION] to convert (default: $SIMSCORE_MODEL, "
-                      "else the default model)");
+                      "else the default model)")
+      ->check(model_spec_given());
   command->add_option("--precision", options->precision,
                       "fp16 (default), bf16, or int8 (the matrices --precision int8 multiplies in int8 "
                       "stored as int8 with a scale per row, for this CPU's int8 kernels; the others fp16)")

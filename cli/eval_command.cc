@@ -14,6 +14,7 @@
 #include "cli/eval_metric_lines.h"
 #include "cli/eval_tables.h"
 #include "cli/exit_codes.h"
+#include "cli/input_options.h"
 #include "cli/output_guard.h"
 #include "cli/system_spec.h"
 #include "core/errors.h"
@@ -314,7 +315,8 @@ Run add_eval_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "eval", "Score a labelled pair file and print F1, precision, recall, AP, MCC, ROC-AUC, Pearson, Spearman");
   add_input_options(*command, options->input);
-  command->add_option("--label", options->input.columns.label, "Column of the label (default: label when the header or JSON object has one, else 3)");
+  command->add_option("--label", options->input.columns.label, "Column of the label (default: label when the header or JSON object has one, else 3)")
+      ->check(column_spec());
   add_model_options(*command, options->model);
   add_run_options(*command, options->run);
   add_output_options(*command, options->output, "Also write the per-row scores here");

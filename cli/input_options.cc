@@ -7,15 +7,27 @@
 
 namespace simscore::cli {
 
+CLI::Validator column_spec() {
+  return CLI::Validator(
+      [](std::string& value) {
+        const bool zero = !value.empty() && value.find_first_not_of('0') == std::string::npos;
+        return zero ? std::string("columns are counted from 1; 0 is not a column") : std::string();
+      },
+      "");
+}
+
 void add_input_options(CLI::App& command, InputOptions& o) {
   command.add_option("input", o.path, "Pair file (TSV by default; .gz is read directly); - or none: stdin");
   command.add_option("--format", o.format, "tsv, csv or jsonl (default: from the file name, else tsv)")
       ->check(CLI::IsMember({"tsv", "csv", "jsonl"}));
   command.add_flag("--header", o.header, "The first row names the columns");
   command.add_option("--text-a", o.columns.text_a, "Column of the first text: 1-based index or name (default: sentence1, text_a or "
-                 "query when the header or JSON object has one, else 1)");
-  command.add_option("--text-b", o.columns.text_b, "Column of the second text (default: sentence2, text_b or passage, else 2)");
-  command.add_option("--id", o.columns.id, "Column of a row id, echoed before each score");
+                 "query when the header or JSON object has one, else 1)")
+      ->check(column_spec());
+  command.add_option("--text-b", o.columns.text_b, "Column of the second text (default: sentence2, text_b or passage, else 2)")
+      ->check(column_spec());
+  command.add_option("--id", o.columns.id, "Column of a row id, echoed before each score")
+      ->check(column_spec());
   command.add_option("--on-error", o.on_error,
                      "fail (default): stop at the first malformed row; skip: leave its score empty "
                      "and go on")

@@ -20,6 +20,9 @@ struct InputOptions {
 };
 
 void add_input_options(CLI::App& command, InputOptions& options);
+// The check every column flag carries (--text-a, --text-b, --id, eval's --label): columns are
+// counted from 1, so an index of 0 is a usage error before any file is opened.
+CLI::Validator column_spec();
 // Opens the input; unless `quiet`, says on stderr which default columns a header left to position.
 io::PairReader open_pairs(const InputOptions& options, bool quiet = false);
 

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/model_options.h"
+#include "cli/number_check.h"
 #include "core/encoder/encoder_plan.h"
 #include "core/model/weights.h"
 #include "core/scoring/pooling.h"
@@ -41,6 +42,18 @@ int run_inspect(const InspectOptions& o) {
     as_run.precision = o.precision;
     as_run.int8_ffn_output = o.int8_ffn_output;
     int8_ffn_output(as_run);
+  }
+  // Loaded as `score` loads it (every tensor read, shapes, finite values, int8 scales, the
+  // tokenizer against the vocabulary), so a model `score` refuses is refused here too, with the
+  // same message and exit code; what follows only describes it.
+  {
+    ModelOptions as_run;
+    as_run.model = o.model;
+    as_run.precision = o.precision;
+    as_run.int8_ffn_output = o.int8_ffn_output;
+    as_run.threads = o.threads;
+    as_run.gemm = o.gemm;
+    load_model(as_run);
   }
   const auto dir = resolve_model_dir(o.model);
   const EncoderConfig config = io::read_encoder_config(dir / "config.json");
@@ -136,6 +149,8 @@ int run_inspect(const InspectOptions& o) {
     on_disk += fmt::format("{}{} {} tensor{} ({})", on_disk.empty() ? "" : ", ", dtype, count.first,
                            count.first == 1 ? "" : "s", mib(count.second));
   fmt::print("on disk        {}\n", on_disk);
+  fmt::print("checked        loaded as `score --precision {}` loads it: every tensor read and checked\n",
+             o.precision);
   fmt::print("tokenizer      {} ({}), max length {} ({})\n", tokenizer.kind,
              tokenizer.source.filename().string(), max_length.tokens, max_length.source);
   fmt::print("memory         per precision: weights as stored (+ prepacked copies) + activation arena "
@@ -162,12 +177,15 @@ Run add_inspect_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "inspect", "Describe a model directory: architecture, sizes, dtypes, tokenizer, memory needed");
   command->add_option("--model,-m", options->model,
-                      "Model directory (default: $SIMSCORE_MODEL, else the default model)");
+                      "Model directory (default: $SIMSCORE_MODEL, else the default model)")
+      ->check(model_spec_given());
   command->add_option("--max-batch-tokens", options->max_batch_tokens,
                       "Real tokens per encoder batch, for the memory estimate (default 2048)")
+      ->check(whole_number())
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   command->add_option("--threads", options->threads,
                       "Threads, for the memory estimate (default: all available CPUs)")
+      ->check(whole_number())
       ->check(CLI::Range(1, 1024));
   command->add_option("--precision", options->precision,
                       "Precision whose plan --json prints: fp16 (default), fp32, bf16 or int8")

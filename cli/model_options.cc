@@ -8,6 +8,7 @@
 #include "cli/blas_setup.h"
 #include "core/cpu/isa.h"
 #include "cli/console.h"
+#include "cli/number_check.h"
 #include "core/errors.h"
 #include "core/ops/gemm.h"
 #include "core/ops/linear_block.h"
@@ -16,10 +17,20 @@
 namespace simscore::cli {
 namespace fs = std::filesystem;
 
+CLI::Validator model_spec_given() {
+  return CLI::Validator(
+      [](std::string& value) {
+        return value.empty() ? std::string("is empty: give a model directory or ORG/NAME (leave --model out for the default)")
+                             : std::string();
+      },
+      "");
+}
+
 void add_model_options(CLI::App& command, ModelOptions& o) {
   command.add_option("--model,-m", o.model,
                      "Model directory, or ORG/NAME[@REVISION] from the HuggingFace or ModelScope cache "
-                     "(default: $SIMSCORE_MODEL, else all-MiniLM-L6-v2 beside the executable)");
+                     "(default: $SIMSCORE_MODEL, else all-MiniLM-L6-v2 beside the executable)")
+      ->check(model_spec_given());
   command.add_option("--precision", o.precision,
                      "Weight storage: fp16 (default; products in fp32), fp32, bf16 (products on "
                      "AMX / AVX512-BF16 with fp32 sums; fp32 products where the CPU has neither), or "
@@ -37,11 +48,14 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
   command.add_option("--max-length", o.max_length,
                      "Maximum tokens per encoded input, special tokens included (default: from the "
                      "model directory)")
+      ->check(whole_number())
       ->check(CLI::Range(size_t{3}, size_t{1} << 20));
   command.add_option("--threads", o.threads, "Compute threads (default: all available CPUs)")
+      ->check(whole_number())
       ->check(CLI::Range(1, 1024));
   command.add_option("--max-batch-tokens", o.max_batch_tokens,
                      "Real tokens per encoder batch (default 2048)")
+      ->check(whole_number())
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));  // 2^20 tokens: an arena of about 16 GiB for BERT-base
   command.add_flag("--verbose,-v", o.verbose, "Describe the model and settings on stderr");
   read_gemm_backend_on_parse(command, o.gemm);

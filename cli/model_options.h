@@ -26,6 +26,8 @@ struct ModelOptions {
 
 // Registers the flags, and reads SIMSCORE_GEMM into options.gemm once `command` is parsed.
 void add_model_options(CLI::App& command, ModelOptions& options);
+// The check every --model flag carries: an empty value is a usage error, never "the default model".
+CLI::Validator model_spec_given();
 
 // Reads SIMSCORE_GEMM into `into` when `command` has been parsed: a bad value is a usage error
 // there, like a bad flag (CLI::ValidationError from the parse, exit code 2).

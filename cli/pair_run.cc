@@ -41,6 +41,12 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     ++counts.failed_by_reason[io::row_failure_name(problem.reason)];
   };
 
+  const auto problem_of = [&](const io::PairRow& row) {
+    io::RowProblem problem = row_problem(row);
+    if (!problem && o.extra_check) problem = o.extra_check(row);
+    return problem;
+  };
+
   std::vector<io::PairRow> rows(std::min<size_t>(o.window, 1 << 16));
   const auto window_full = [&](size_t count, size_t bytes) {
     return count == o.window || (o.window_bytes && bytes >= o.window_bytes);
@@ -68,6 +74,11 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     while (more && !window_full(count, bytes) && !stop_requested()) {
       if (count == rows.size()) rows.resize(std::min(o.window, rows.size() * 2));
       if (!(more = next_row_in_shard(reader, o.shard, rows_read, rows[count]))) break;
+      // Without --on-error skip the first bad row ends the run as soon as it is read: reading on to
+      // fill the window could wait forever (the rest of an endless line, a silent pipe).
+      if (!o.skip_bad_rows)
+        if (const io::RowProblem problem = problem_of(rows[count]))
+          throw InputError(reader.display_name(), rows[count].line, problem.message);
       bytes += row_memory_bytes(rows[count++], o.row_overhead_bytes);
     }
     if (stop_requested()) throw Interrupted();
@@ -76,8 +87,7 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
     prompted.clear();
     if (prompting) prompted.reserve(2 * count);
     for (size_t i = 0; i < count; ++i) {
-      io::RowProblem problem = row_problem(rows[i]);
-      if (!problem && o.extra_check) problem = o.extra_check(rows[i]);
+      const io::RowProblem problem = problem_of(rows[i]);
       if (!problem) {
         if (prompting) {
           prompted.push_back(o.prompt_a + rows[i].text_a);
@@ -88,8 +98,7 @@ PairRunCounts run_pairs(io::PairReader& reader, PairScorer& scorer, const PairRu
         }
         continue;
       }
-      if (!o.skip_bad_rows) throw InputError(reader.display_name(), rows[i].line, problem.message);
-      skip(rows[i], problem);
+      skip(rows[i], problem);  // only skipped rows are left here: the others failed when read
     }
     const uint64_t bytes_after = reader.bytes_consumed();
     progress.start_window(counts.rows, count, bytes_before, bytes_after);

@@ -3,8 +3,23 @@
 #include <fmt/format.h>
 
 #include "io/prompt_config.h"
+#include "io/text_check.h"
 
 namespace simscore::cli {
+
+namespace {
+
+// A prompt is tokenized with every text: invalid UTF-8 in it is refused as in a pair file.
+CLI::Validator valid_text() {
+  return CLI::Validator(
+      [](std::string& value) {
+        const io::TextProblem problem = io::find_text_problem(value);
+        return problem.offset == std::string_view::npos ? std::string() : io::describe_problem(problem, "the text");
+      },
+      "");
+}
+
+}  // namespace
 
 void add_prompt_options(CLI::App& command, PromptOptions& o) {
   CLI::Option* both = command.add_option(
@@ -12,10 +27,12 @@ void add_prompt_options(CLI::App& command, PromptOptions& o) {
       "Put TEXT before both texts (a cross-encoder: the first), e.g. \"query: \"; \"\" for none. "
       "Default: the model's default prompt in config_sentence_transformers.json, if any");
   command.add_option("--prompt-a", o.a, "Put TEXT before every first text (overrides --prompt)")
-      ->type_name("TEXT");
+      ->type_name("TEXT")
+      ->check(valid_text());
   command.add_option("--prompt-b", o.b, "Put TEXT before every second text (overrides --prompt)")
-      ->type_name("TEXT");
-  both->type_name("TEXT");
+      ->type_name("TEXT")
+      ->check(valid_text());
+  both->type_name("TEXT")->check(valid_text());
 }
 
 Prompts resolve_prompts(const PromptOptions& o, const std::filesystem::path& model_dir, bool cross) {

@@ -6,10 +6,11 @@ namespace simscore::cli {
 
 // An echoed field (--with-input, --id, the header) must stay in its column and on its row's line,
 // or the output no longer has one line per row: a tab, LF or CR in it (CSV and JSON lines can hold
-// all three) is written as the two characters \t, \n or \r. A TSV field can hold only a CR inside
-// its line, so TSV input without one is echoed byte for byte.
+// all three) is written as the two characters \t, \n or \r, and so a backslash itself as \\ (else
+// a literal "\t" in a text and a tab would echo the same, and no reader could tell them apart).
+// Fields without any of the four are echoed byte for byte.
 void append_field(std::string& text, const std::string& field) {
-  if (field.find_first_of("\t\n\r") == std::string::npos) {
+  if (field.find_first_of("\t\n\r\\") == std::string::npos) {
     text += field;
     return;
   }
@@ -20,6 +21,8 @@ void append_field(std::string& text, const std::string& field) {
       text += "\\n";
     else if (c == '\r')
       text += "\\r";
+    else if (c == '\\')
+      text += "\\\\";
     else
       text += c;
   }

@@ -2,7 +2,9 @@
 // How per-row results are written by `score` and `eval -o`: the score alone (default), or the id
 // and then the score (--id), or every input column and then the score (--with-input); an empty
 // score field for a row that failed under --on-error skip, so the lines stay aligned with the input.
-// Always one line per row: a tab, LF or CR inside an echoed field is written as \t, \n or \r.
+// Always one line per row: a tab, LF or CR inside an echoed field is written as \t, \n or \r, and
+// a backslash as \\, so the echo reads back unambiguously (left to right, each \ and the character
+// after it are one escape).
 
 #include <CLI/CLI.hpp>
 #include <optional>
@@ -26,7 +28,8 @@ void add_output_options(CLI::App& command, OutputOptions& options, const char* w
 // --with-input, else "id" (with --id), then "score".
 std::string output_header(const OutputOptions& options, const io::PairReader& reader, bool has_id);
 
-// Appends an echoed input field to `text`, a tab, LF or CR in it written as \t, \n or \r.
+// Appends an echoed input field to `text`, a tab, LF, CR or backslash in it written as \t, \n, \r
+// or \\.
 void append_field(std::string& text, const std::string& field);
 
 // Appends one line per row to `text`.

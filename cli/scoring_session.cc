@@ -6,6 +6,7 @@
 #include "cli/blas_setup.h"
 #include "cli/console.h"
 #include "cli/interrupt.h"
+#include "cli/number_check.h"
 #include "core/cpu/isa.h"
 #include "core/errors.h"
 #include "core/ops/gemm.h"
@@ -28,6 +29,7 @@ void add_run_options(CLI::App& command, RunOptions& o) {
   command.add_option("--window", o.window,
                      "Rows read, scored and written at a time (default 10000): memory does not grow "
                      "with the input")
+      ->check(whole_number())
       ->check(CLI::Range(size_t{1}, size_t{1} << 26));
   command.add_option("--max-memory", o.max_memory,
                      "Keep the whole process under this much memory, e.g. 800M or 2G (batches and "

@@ -10,6 +10,7 @@
 #include "cli/input_options.h"
 #include "cli/model_options.h"
 #include "cli/score_output.h"
+#include "cli/number_check.h"
 #include "core/errors.h"
 #include "io/model_dir.h"
 #include "io/output_file.h"
@@ -83,10 +84,12 @@ Run add_tokenize_command(CLI::App& app) {
       "Print each row's pair encoding: token ids, a tab, token type ids (as HuggingFace gives them); "
       "with --id the row's id and a tab first");
   add_input_options(*command, options->input);
-  command->add_option("--model,-m", options->model, "Model directory (tokenizer files are enough) or cached ORG/NAME[@REVISION]");
+  command->add_option("--model,-m", options->model, "Model directory (tokenizer files are enough) or cached ORG/NAME[@REVISION]")
+      ->check(model_spec_given());
   command->add_option("--output,-o", options->output, "Write here instead of stdout");
   command->add_option("--max-length", options->max_length,
                       "Maximum tokens per encoding (default: from the model directory)")
+      ->check(whole_number())
       ->check(CLI::Range(size_t{3}, size_t{1} << 20));
   command->add_flag("--single", options->single,
                     "Print each text's own encoding instead: ids of a, a tab, ids of b");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "core/errors.h"
@@ -149,10 +150,14 @@ class Loader {
     // The scales are copied (a float per row): the file guarantees no alignment for them.
     auto scales = std::shared_ptr<float[]>(new float[static_cast<size_t>(out)]);
     source_->read(*s, 0, static_cast<size_t>(out), reinterpret_cast<std::byte*>(scales.get()));
+    // convert quantizes fp16-rounded weights, so the largest weight a scale encodes (scale x limit)
+    // is one fp16 holds; a larger scale (1e30) is damage, and would widen to infinite fp16 weights
+    // (NaN rows) or multiply int8 products into nonsense.
     for (int64_t r = 0; r < out; ++r)
-      if (!std::isfinite(scales[r]) || scales[r] < 0.0f)
-        throw ModelError(fmt::format("{}: tensor {} holds {} at element {}; a scale must be finite and not "
-                                     "negative", file, scale_name, scales[r], r));
+      if (!std::isfinite(scales[r]) || scales[r] < 0.0f || scales[r] * static_cast<float>(limit) > 65504.0f)
+        throw ModelError(fmt::format("{}: tensor {} holds {} at element {}; a scale must be finite, not "
+                                     "negative, and at most {} (the largest fp16 weight over {})",
+                                     file, scale_name, scales[r], r, 65504.0f / static_cast<float>(limit), limit));
     const size_t count = static_cast<size_t>(out * in);
     const auto* values = reinterpret_cast<const int8_t*>(source_->mapped(e));
     if (!values) {
@@ -286,12 +291,44 @@ BertWeightsLayout detect_bert_layout(const TensorSource& file) {
   if (file.find("classifier.dense.weight")) layout.has_pooler = true;
   for (const char* name : {"classifier.weight", "classifier.out_proj.weight"})
     if (const TensorInfo* c = file.find(name); c && c->shape.size() == 2) layout.labels = static_cast<int>(c->shape[0]);
+  const std::string layer_prefix = layout.prefix + "encoder.layer.";
+  for (const auto& e : file.tensors()) {
+    layout.has_int8 = layout.has_int8 || e.dtype == "I8";
+    if (!e.name.starts_with(layer_prefix)) continue;
+    const char* digits = e.name.c_str() + layer_prefix.size();
+    char* end = nullptr;
+    const long index = std::strtol(digits, &end, 10);
+    if (end != digits && *end == '.' && index >= 0 && index < (1 << 20))
+      layout.layers = std::max(layout.layers, static_cast<int>(index) + 1);
+  }
   return layout;
+}
+
+void check_file_matches_config(const TensorSource& file, const BertWeightsLayout& layout,
+                               const EncoderConfig& config, const std::string& config_path) {
+  const std::string path = file.path().string();
+  // A config with fewer layers than the file would run a truncated encoder (scores silently wrong);
+  // with more, the first missing tensor would be the only hint.
+  if (layout.layers != config.num_layers)
+    throw ModelError(fmt::format("{}: num_hidden_layers is {}, but {} holds {} layers ({}encoder.layer.0 "
+                                 "to .{}); the config and the weights belong to different models",
+                                 config_path, config.num_layers, path, layout.layers, layout.prefix,
+                                 layout.layers - 1));
+  const std::string quantization = file.metadata(std::string(kQuantizationKey));
+  if (!quantization.empty() && quantization != "int8")
+    throw ModelError(fmt::format("{}: its metadata {} is \"{}\"; this program reads \"int8\" only "
+                                 "(written by simscore convert --precision int8)",
+                                 path, kQuantizationKey, quantization));
+  if (layout.has_int8 && quantization.empty())
+    throw ModelError(fmt::format("{}: has I8 tensors but no metadata {} (\"int8\"): not a file "
+                                 "simscore convert --precision int8 wrote, so its scales cannot be trusted",
+                                 path, kQuantizationKey));
 }
 
 EncoderWeights load_bert_weights(std::shared_ptr<const TensorSource> file,
                                  const BertWeightsLayout& layout, const EncoderConfig& config,
                                  DType storage, bool with_heads, bool int8_products, Int8FfnOutput ffn_output) {
+  check_file_matches_config(*file, layout, config, "config.json");
   EncoderWeights w;
   w.storage = storage;
   w.owners.push_back(file);

@@ -19,10 +19,18 @@ struct BertWeightsLayout {
   bool has_pooler = false;
   bool has_classifier = false;
   int labels = 0;  // the classifier's outputs (classifier.weight, or RoBERTa's classifier.out_proj)
+  int layers = 0;  // encoder.layer.N tensors present: the highest N + 1
+  bool has_int8 = false;  // I8 tensors (written by `simscore convert --precision int8`)
 };
 
 // Finds where the encoder's tensors are in the file; ModelError listing what was expected and what
 // was found when the layout is unknown.
+// What the file and config.json must agree on before any weight is read, each refusal naming the
+// field: the layer count (config.json num_hidden_layers against the file's encoder.layer.N), and a
+// quantization the file declares (kQuantizationKey: "int8" is the only one, and I8 tensors need it).
+void check_file_matches_config(const TensorSource& file, const BertWeightsLayout& layout,
+                               const EncoderConfig& config, const std::string& config_path);
+
 // Whether `value` survives storage in `storage`: finite, and for fp16 within its range (a finite
 // fp32 weight of 65,520 or more becomes infinite in fp16, and every score it touches NaN).
 bool representable(float value, DType storage);

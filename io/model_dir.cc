@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "io/bert_weights.h"
 #include "io/json_file.h"
+#include "io/model_locator.h"
 #include "io/tensor_source.h"
 #include "io/tokenizer_files.h"
 
@@ -69,9 +70,15 @@ SentenceTransformersModules read_modules(const fs::path& dir) {
   if (!fs::exists(path)) return st;
   st.present = true;
   bool has_pooling = false;
+  size_t index = 0;
   for (const json& module : read_json_file(path)) {
     const std::string type = json_field<std::string>(module, "type", "", path);
     const std::string subdir = json_field<std::string>(module, "path", "", path);
+    if (type.empty())
+      throw ModelError(fmt::format("{}: module {} (path \"{}\") has no \"type\"; Transformer, Pooling "
+                                   "and Normalize are supported",
+                                   path.string(), index, subdir));
+    ++index;
     // The class name is what matters: sentence-transformers moved the modules between releases
     // (sentence_transformers.models.Pooling, ...sentence_transformer.modules.pooling.Pooling).
     const std::string kind = type.substr(type.rfind('.') + 1);
@@ -157,6 +164,20 @@ EncoderConfig read_encoder_config(const fs::path& path) {
   c.num_heads = json_required<int>(j, "num_attention_heads", path);
   c.intermediate_size = json_required<int>(j, "intermediate_size", path);
   c.max_position_embeddings = json_required<int>(j, "max_position_embeddings", path);
+  // Each size checked on its own, so the message names the field that is wrong.
+  const auto require_positive = [&](const char* field, int value) {
+    if (value <= 0)
+      throw ModelError(fmt::format("{}: {} is {}; it must be a positive number", path.string(), field, value));
+  };
+  require_positive("vocab_size", c.vocab_size);
+  require_positive("hidden_size", c.hidden_size);
+  require_positive("num_hidden_layers", c.num_layers);
+  require_positive("num_attention_heads", c.num_heads);
+  require_positive("intermediate_size", c.intermediate_size);
+  require_positive("max_position_embeddings", c.max_position_embeddings);
+  if (c.hidden_size % c.num_heads != 0)
+    throw ModelError(fmt::format("{}: hidden_size {} is not a multiple of num_attention_heads {}",
+                                 path.string(), c.hidden_size, c.num_heads));
   if (roberta) {
     const int pad_token_id = json_field<int>(j, "pad_token_id", 1, path);
     if (pad_token_id < 0 || pad_token_id >= c.max_position_embeddings)
@@ -171,12 +192,11 @@ EncoderConfig read_encoder_config(const fs::path& path) {
   if (position_embedding != "absolute")
     throw ModelError(fmt::format("{}: position_embedding_type \"{}\" is not supported (absolute is)",
                                  path.string(), position_embedding));
-  if (c.hidden_size <= 0 || c.num_heads <= 0 || c.hidden_size % c.num_heads != 0 ||
-      c.num_layers <= 0 || c.vocab_size <= 0 || c.intermediate_size <= 0 ||
-      c.max_position_embeddings <= c.position_offset || c.type_vocab_size <= 0)
-    throw ModelError(fmt::format("{}: inconsistent sizes (hidden_size {} must be a positive "
-                                 "multiple of num_attention_heads {}, all sizes positive)",
-                                 path.string(), c.hidden_size, c.num_heads));
+  require_positive("type_vocab_size", c.type_vocab_size);
+  if (c.max_position_embeddings <= c.position_offset)  // RoBERTa: positions up to the padding index are reserved
+    throw ModelError(fmt::format("{}: max_position_embeddings {} leaves no position after the {} that "
+                                 "pad_token_id reserves",
+                                 path.string(), c.max_position_embeddings, c.position_offset));
   // eps <= 0 makes LayerNorm divide by zero on a constant row, and every score NaN.
   if (!(c.layer_norm_eps > 0) || !std::isfinite(c.layer_norm_eps))
     throw ModelError(fmt::format("{}: layer_norm_eps {} must be a positive number", path.string(),
@@ -245,7 +265,9 @@ ModelDescription describe_model(const fs::path& dir, const BertWeightsLayout& la
   return d;
 }
 
-LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
+namespace {
+
+LoadedModel load_model_files(const fs::path& dir, const ModelLoadOptions& options) {
   if (!fs::is_directory(dir))
     throw ModelError(fmt::format("{}: not a model directory", dir.string()));
   LoadedModel m;
@@ -302,6 +324,16 @@ LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
   s.max_length = max_length.tokens;
   m.max_length_source = max_length.source;
   return m;
+}
+
+}  // namespace
+
+LoadedModel load_model(const fs::path& dir, const ModelLoadOptions& options) {
+  try {
+    return load_model_files(dir, options);
+  } catch (const fs::filesystem_error& error) {
+    throw unreadable_model(dir.string(), error);  // a symlink loop in the directory: exit 4
+  }
 }
 
 }  // namespace simscore::io

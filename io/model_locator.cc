@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 
@@ -55,21 +56,49 @@ std::string snapshot_names(const fs::path& repo) {
   return text.empty() ? "none" : text;
 }
 
+// One plain path component (a commit hash, a branch name): never "", "." or "..", no separator.
+bool is_plain_component(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
+// What refs/REVISION names, read bounded (a ref is a 40-character hash): empty with `why` set when
+// the file is too long or does not hold one plain snapshot name, so that neither a huge file is
+// echoed nor "../../x" leads out of the cache.
+std::string read_ref(const fs::path& ref, const std::string& revision, std::string& why) {
+  constexpr size_t kMaxRef = 256;
+  std::ifstream in(ref, std::ios::binary);
+  std::string text(kMaxRef + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  const size_t end = text.find_last_not_of(" \t\r\n");
+  const std::string hash = text.substr(0, end == std::string::npos ? 0 : end + 1);
+  if (text.size() > kMaxRef) {
+    why = fmt::format("refs/{} is invalid: longer than {} bytes (a ref holds a commit hash)", revision, kMaxRef);
+    return "";
+  }
+  if (!is_plain_component(hash) ||
+      !std::all_of(hash.begin(), hash.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; })) {
+    why = fmt::format("refs/{} is invalid: it does not hold a snapshot name (a commit hash)", revision);
+    return "";
+  }
+  return hash;
+}
+
 // The snapshot of `revision` in a hub-cache repo folder, or empty with `why` saying what is missing.
 fs::path repo_snapshot(const fs::path& repo, const std::string& revision, std::string& why) {
   const fs::path ref = repo / "refs" / revision;
   if (fs::is_regular_file(ref)) {
-    std::ifstream in(ref);
-    std::string hash;
-    in >> hash;
+    const std::string hash = read_ref(ref, revision, why);
+    if (hash.empty()) return {};
     const fs::path snapshot = repo / "snapshots" / hash;
-    if (!hash.empty() && fs::is_directory(snapshot)) return snapshot;
+    if (fs::is_directory(snapshot)) return snapshot;
     why = fmt::format("refs/{} names snapshot \"{}\", which is not in snapshots/ (has: {})", revision,
                       hash, snapshot_names(repo));
     return {};
   }
   // A commit hash names its snapshot directly; huggingface_hub writes no ref for it.
-  if (revision.find('/') == std::string::npos && fs::is_directory(repo / "snapshots" / revision))
+  if (is_plain_component(revision) && fs::is_directory(repo / "snapshots" / revision))
     return repo / "snapshots" / revision;
   why = fmt::format("no refs/{} and no snapshots/{}; give a snapshot directory (snapshots/: {})",
                     revision, revision, snapshot_names(repo));
@@ -84,15 +113,26 @@ std::string snapshot_id(const fs::path& dir) {
   return repo.filename().string().starts_with(kRepoPrefix) ? repo_folder_id(repo) : "";
 }
 
-// An id is NAME or ORG/NAME with an optional @REVISION; anything else is taken as a path.
+// Every "/"-separated component of `text` is plain (so the text is relative and never climbs).
+bool plain_components(std::string_view text) {
+  for (size_t start = 0;;) {
+    const size_t slash = text.find('/', start);
+    if (!is_plain_component(text.substr(start, slash == std::string_view::npos ? slash : slash - start)))
+      return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
+// An id is NAME or ORG/NAME with an optional @REVISION (a branch may hold "/": refs/pr/1); anything
+// else is taken as a path. Looked up inside a cache, an id must stay there: no absolute part, no
+// empty, "." or ".." component, in the name or the revision.
 bool parse_id(const std::string& spec, std::string& id, std::string& revision) {
   const size_t at = spec.find('@');
   id = spec.substr(0, at);
   revision = at == std::string::npos ? "" : spec.substr(at + 1);
-  if (id.empty() || id.starts_with('/') || id.starts_with('.') || id.ends_with('/') ||
-      std::count(id.begin(), id.end(), '/') > 1 || id.find("//") != std::string::npos)
-    return false;
-  return at == std::string::npos || (!revision.empty() && revision.find('@') == std::string::npos);
+  if (!plain_components(id) || std::count(id.begin(), id.end(), '/') > 1) return false;
+  return at == std::string::npos || (plain_components(revision) && revision.find('@') == std::string::npos);
 }
 
 }  // namespace
@@ -117,7 +157,10 @@ ModelCaches model_caches_from_environment() {
   return caches;
 }
 
-LocatedModel locate_model(const std::string& spec, const ModelCaches& caches) {
+namespace {
+
+LocatedModel locate(const std::string& spec, const ModelCaches& caches) {
+  if (spec.empty()) throw ModelError("--model is empty: give a model directory or an id (ORG/NAME)");
   const fs::path path = spec;
   if (fs::is_directory(path)) {
     const fs::path absolute = normal_absolute(path);
@@ -136,7 +179,12 @@ LocatedModel locate_model(const std::string& spec, const ModelCaches& caches) {
   if (fs::exists(path)) throw ModelError(fmt::format("{}: not a directory; a model is a directory", spec));
   std::string id, revision;
   if (!parse_id(spec, id, revision))
-    throw ModelError(fmt::format("{}: no such model directory", spec));
+    throw ModelError(fmt::format("{}: no such model directory{}", spec,
+                                 spec.find('/') == std::string::npos || spec.starts_with('/') ||
+                                         spec.starts_with("./") || spec.starts_with("../")
+                                     ? ""
+                                     : " (and not a model id: an id is ORG/NAME[@REVISION] without "
+                                       "empty, \".\" or \"..\" parts)"));
   std::vector<std::string> looked = {fmt::format("{} (no such directory)", spec)};
   std::string repo_name = std::string(kRepoPrefix) + id;
   if (const size_t slash = repo_name.find('/'); slash != std::string::npos) repo_name.replace(slash, 1, "--");
@@ -178,6 +226,20 @@ LocatedModel locate_model(const std::string& spec, const ModelCaches& caches) {
       "HuggingFace hub cache: models--ORG--NAME or its snapshots/HASH), or fetch the model first "
       "(e.g. `hf download {}`)",
       spec, places, id));
+}
+
+}  // namespace
+
+LocatedModel locate_model(const std::string& spec, const ModelCaches& caches) {
+  try {
+    return locate(spec, caches);
+  } catch (const fs::filesystem_error& error) {
+    throw unreadable_model(spec, error);
+  }
+}
+
+ModelError unreadable_model(const std::string& model, const fs::filesystem_error& error) {
+  return ModelError(fmt::format("{}: cannot read {}: {}", model, error.path1().string(), error.code().message()));
 }
 
 }  // namespace simscore::io

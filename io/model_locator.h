@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/errors.h"
+
 namespace simscore::io {
 
 // The caches an id is looked up in, in order.
@@ -32,5 +34,9 @@ struct LocatedModel {
 // (which keep one version, so they are skipped for an explicit @REVISION). Throws ModelError listing
 // every place it looked.
 LocatedModel locate_model(const std::string& spec, const ModelCaches& caches);
+
+// What a filesystem error met while finding or reading a model (a symlink loop, a folder that cannot
+// be read) becomes: a ModelError naming `model` and the path (exit 4), not a raw `filesystem error`.
+ModelError unreadable_model(const std::string& model, const std::filesystem::filesystem_error& error);
 
 }  // namespace simscore::io

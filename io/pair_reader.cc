@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
@@ -15,6 +16,7 @@
 #include <string_view>
 
 #include "core/errors.h"
+#include "io/text_check.h"
 
 namespace simscore::io {
 namespace {
@@ -27,63 +29,6 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 
 bool all_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// Where a text stops being acceptable: the first byte of an invalid UTF-8 sequence (Unicode table
-// 3-7: no overlong forms, no surrogates, nothing past U+10FFFF) or a NUL byte.
-struct TextProblem {
-  size_t offset = std::string_view::npos;  // 0-based; npos when the text is fine
-  bool nul = false;
-};
-
-TextProblem find_text_problem(std::string_view text) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t size = text.size();
-  size_t i = 0;
-  while (i < size) {
-    // Eight ASCII bytes at a time: no high bit set and no zero byte among them.
-    if (i + 8 <= size) {
-      uint64_t word;
-      std::memcpy(&word, bytes + i, 8);
-      const uint64_t high = 0x8080808080808080ull;
-      const uint64_t has_zero = (word - 0x0101010101010101ull) & ~word & high;
-      if ((word & high) == 0 && has_zero == 0) {
-        i += 8;
-        continue;
-      }
-    }
-    const unsigned char c = bytes[i];
-    if (c == 0) return {i, true};
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t length;
-    unsigned char low = 0x80, high = 0xBF;  // range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) low = 0xA0;   // overlong
-      if (c == 0xED) high = 0x9F;  // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) low = 0x90;   // overlong
-      if (c == 0xF4) high = 0x8F;  // past U+10FFFF
-    } else {
-      return {i, false};
-    }
-    if (i + length > size || bytes[i + 1] < low || bytes[i + 1] > high) return {i, false};
-    for (size_t k = 2; k < length; ++k)
-      if (bytes[i + k] < 0x80 || bytes[i + k] > 0xBF) return {i, false};
-    i += length;
-  }
-  return {};
-}
-
-std::string describe_problem(const TextProblem& problem, const std::string& where) {
-  return std::string(problem.nul ? "NUL byte" : "invalid UTF-8") + " at byte " +
-         std::to_string(problem.offset + 1) + " of " + where;
 }
 
 // A problem in the byte stream itself; PairReader adds the file and line.
@@ -204,6 +149,9 @@ class PairReader::ByteSource {
       const ssize_t n = ::read(fd_, out, capacity);
       if (n > 0) {
         raw_bytes_ += static_cast<uint64_t>(n);
+        // A source that never pauses (`tr '\0' a </dev/zero`) never returns EINTR: the stop request
+        // is asked after every read too, or the first SIGINT would go unnoticed.
+        if (should_stop_ && should_stop_()) throw Interrupted();
         return static_cast<size_t>(n);
       }
       if (n == 0) {
@@ -243,7 +191,11 @@ PairReader::PairReader(std::string path, PairReaderOptions options)
   if (options_.max_line_bytes == 0) throw InputError(display_name_, 0, "max_line_bytes must be positive");
   int fd = 0;
   if (path != "-") {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // Opening a FIFO waits for its writer; a signal ends that wait (EINTR: no SA_RESTART), and one
+    // that came before it (while the model loaded) keeps it from starting.
+    if (options_.should_stop && options_.should_stop()) throw Interrupted();
+    while ((fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC)) < 0 && errno == EINTR)
+      if (options_.should_stop && options_.should_stop()) throw Interrupted();
     if (fd < 0) throw InputError(display_name_, 0, std::string("cannot open: ") + std::strerror(errno));
     struct stat info;
     if (fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
@@ -258,6 +210,10 @@ PairReader::PairReader(std::string path, PairReaderOptions options)
   } catch (const StreamError& error) {
     if (path != "-") close(fd);
     throw InputError(display_name_, 0, error.what());
+  }
+  catch (...) {
+    if (path != "-") close(fd);
+    throw;
   }
   buffer_.resize(kBufferBytes);
   skip_bom();
@@ -331,6 +287,7 @@ int PairReader::peek_byte() {
 // At most max_line_bytes + 1 bytes are kept (the extra one may be the "\r"); the rest of a longer
 // line is consumed and dropped, and `too_long` says so.
 bool PairReader::read_line(bool& too_long) {
+  skip_rest_of_long_line();
   const size_t keep = options_.max_line_bytes + 1;
   line_text_.clear();
   size_t total = 0;
@@ -346,6 +303,13 @@ bool PairReader::read_line(bool& too_long) {
     total += length;
     begin_ += length + (newline ? 1 : 0);
     if (newline) break;
+    // Past any length a "\r" could excuse and still no newline: the row is an error now, and the
+    // rest of the line is read past when the next row is asked for. An endless line then fails the
+    // run at once (--on-error fail) instead of being read forever before its error is seen.
+    if (total > keep) {
+      rest_of_line_pending_ = true;
+      break;
+    }
   }
   if (!any) return false;
   ++line_;
@@ -357,17 +321,55 @@ bool PairReader::read_line(bool& too_long) {
   return true;
 }
 
+// Reads past what read_line left of a line longer than the limit (constant memory; a signal ends
+// an endless one through ByteSource's stop check).
+void PairReader::skip_rest_of_long_line() {
+  while (rest_of_line_pending_) {
+    if (begin_ == end_ && !fill()) break;
+    const char* start = buffer_.data() + begin_;
+    const auto* newline = static_cast<const char*>(std::memchr(start, '\n', end_ - begin_));
+    begin_ = newline ? static_cast<size_t>(newline - buffer_.data()) + 1 : end_;
+    if (newline) break;
+  }
+  rest_of_line_pending_ = false;
+}
+
 // Reads one RFC 4180 record into `fields`; false at the end of input. Newlines inside quotes are
 // part of the field; line_ advances over every physical line the record spans. Throws when the
 // input ends inside a quoted field: everything after an unmatched quote would be misread.
+// A record longer than the limit is returned as soon as it is known to be too long; the rest of it
+// is read past (into a scratch vector, its fields bounded too) when the next record is asked for,
+// so an endless record fails the run at once under --on-error fail.
 bool PairReader::read_csv_record(std::vector<std::string>& fields, bool& too_long, bool& empty) {
+  if (csv_rest_) {
+    CsvState state = *csv_rest_;
+    csv_rest_.reset();
+    std::vector<std::string> scratch;
+    bool ignored_long = false, ignored_empty = false;
+    scan_csv_record(scratch, ignored_long, ignored_empty, state, csv_rest_line_, false);
+  }
   if (peek_byte() < 0) return false;
-  const size_t start_line = line_ + 1;
+  const size_t start_line = csv_record_line_ = line_ + 1;
+  csv_stray_cr_ = false;
+  CsvState state = CsvState::field_start;
+  if (!scan_csv_record(fields, too_long, empty, state, start_line, true)) {
+    csv_rest_ = state;
+    csv_rest_line_ = start_line;
+  }
+  return true;
+}
+
+// Scans (the rest of) a record from `state`; false when it stopped early, with `state` where it
+// stopped, because the record grew past the limit and `stop_when_too_long`.
+bool PairReader::scan_csv_record(std::vector<std::string>& fields, bool& too_long, bool& empty,
+                                 CsvState& state, size_t start_line, bool stop_when_too_long) {
+  using State = CsvState;
   const size_t limit = options_.max_line_bytes;
   size_t count = 0;  // fields started
   size_t total = 0;  // record bytes, delimiters included
   too_long = false;
   auto start_field = [&]() -> std::string& {
+    if (total > limit && count > 0) return fields[count - 1];  // past the limit: nothing more is kept
     if (count == fields.size()) fields.emplace_back();
     fields[count].clear();
     return fields[count++];
@@ -379,9 +381,12 @@ bool PairReader::read_csv_record(std::vector<std::string>& fields, bool& too_lon
       too_long = true;
     }
   };
-  enum class State { field_start, unquoted, quoted, after_quote } state = State::field_start;
   std::string* field = &start_field();
   for (;;) {
+    if (too_long && stop_when_too_long) {
+      fields.resize(count);
+      return false;
+    }
     const int c = next_byte();
     if (c < 0) {
       if (state == State::quoted)
@@ -416,6 +421,7 @@ bool PairReader::read_csv_record(std::vector<std::string>& fields, bool& too_lon
       append(*field, '"');  // "" inside a quoted field
       state = State::quoted;
     } else {
+      if (c == '\r') csv_stray_cr_ = true;  // not a line end (checked above): see next_csv
       append(*field, static_cast<char>(c));
       state = State::unquoted;
     }
@@ -521,6 +527,11 @@ PairReader::Column PairReader::resolve(const std::string& spec, const char* role
                                               : "the header has " + available));
   }
   column.index = static_cast<size_t>(found - header_.begin());
+  // Two columns of that name: taking the first would be a guess about which the user meant.
+  if (const auto again = std::find(found + 1, header_.end(), spec); again != header_.end())
+    throw_input_error(1, fmt::format("the header names two columns \"{}\" (columns {} and {}), for {}; "
+                                     "choose one by its 1-based number",
+                                     spec, column.index + 1, again - header_.begin() + 1, role));
   return column;
 }
 
@@ -560,6 +571,17 @@ void fail(PairRow& row, RowFailure reason, std::string message) {
 RowFailure text_failure(const TextProblem& problem) {
   return problem.nul ? RowFailure::nul_byte : RowFailure::invalid_utf8;
 }
+
+// Lines end in "\n" or "\r\n" only. A "\r" left inside a line (outside CSV quotes) is most likely
+// a file with classic Mac line ends ("\r" alone), which would otherwise read as one giant row (or
+// rows glued together): an error row naming where, never a guess at where the rows split.
+void fail_carriage_return(PairRow& row, const std::string& where) {
+  row.fields.clear();
+  fail(row, RowFailure::carriage_return,
+       "carriage return (\\r) " + where +
+           ": lines must end in \\n or \\r\\n (a file with \\r line ends, as classic Mac OS wrote "
+           "them, must be converted first, e.g. tr '\\r' '\\n')");
+}
 }  // namespace
 
 // Fills the selected columns of a TSV/CSV row from row.fields, or says why it cannot.
@@ -582,6 +604,13 @@ void PairReader::select_columns(PairRow& row) const {
   if (id_) row.id = row.fields[id_->index];
 }
 
+bool PairReader::stray_carriage_return(PairRow& row) const {
+  const size_t at = line_text_.find('\r');
+  if (at == std::string::npos) return false;
+  fail_carriage_return(row, "at byte " + std::to_string(at + 1) + " inside the line");
+  return true;
+}
+
 bool PairReader::next_tsv(PairRow& row) {
   bool too_long = false;
   if (!read_line(too_long)) return false;
@@ -596,6 +625,7 @@ bool PairReader::next_tsv(PairRow& row) {
     fail(row, RowFailure::empty_line, "empty line");
     return true;
   }
+  if (stray_carriage_return(row)) return true;
   if (!tsv_first_row_done_) {
     tsv_first_row_done_ = true;
     refuse_jsonl_as_tsv(line_);
@@ -617,15 +647,18 @@ bool PairReader::next_tsv(PairRow& row) {
 
 bool PairReader::next_csv(PairRow& row) {
   bool too_long = false, empty = false;
-  const size_t start_line = line_ + 1;
   if (!read_csv_record(row.fields, too_long, empty)) return false;
-  reset_row(row, start_line);
+  reset_row(row, csv_record_line_);
   if (too_long || empty) {
     row.fields.clear();
     if (too_long)
       fail(row, RowFailure::line_too_long, "record is longer than " + std::to_string(options_.max_line_bytes) + " bytes");
     else
       fail(row, RowFailure::empty_line, "empty line");
+    return true;
+  }
+  if (csv_stray_cr_) {
+    fail_carriage_return(row, "outside quotes inside the record");
     return true;
   }
   select_columns(row);
@@ -647,6 +680,7 @@ bool PairReader::next_jsonl(PairRow& row) {
     fail(row, RowFailure::empty_line, "empty line");
     return true;
   }
+  if (stray_carriage_return(row)) return true;
   const TextProblem problem = find_text_problem(line_text_);
   if (problem.offset != std::string_view::npos) {
     fail(row, text_failure(problem), describe_problem(problem, "the line"));
@@ -697,6 +731,14 @@ bool PairReader::next_jsonl(PairRow& row) {
       value = &found.value();
     }
     std::string problem_text;
+    // A text is a JSON string: `true` or 3.5 where a sentence belongs is a broken line, not the
+    // sentence "1" or "3.5". Labels and ids may be numbers (and labels booleans).
+    const bool text = &column == &text_a_ || &column == &text_b_;
+    if (text && !value->is_string()) {
+      fail(row, RowFailure::other,
+           "column \"" + column.spec + "\" is " + value->type_name() + ", expected a string (a text)");
+      return false;
+    }
     if (!json_value_text(*value, out, problem_text)) {
       // Not text where text (or a label) was asked for.
       fail(row, label_ && &column == &*label_ ? RowFailure::bad_label : RowFailure::other,

@@ -5,20 +5,25 @@
 // Rules shared by every format:
 //   - A UTF-8 byte order mark at the start of the input is skipped.
 //   - Lines end in "\n" or "\r\n"; the "\r" is dropped. A last line without a newline is a row.
+//     Any other "\r" outside a quoted CSV field (classic Mac line ends) makes its row an error
+//     ("carriage return ... inside the line"), never part of a text or a line break.
 //   - An empty line is an error row ("empty line"), never silently dropped. For JSON lines a line of
 //     only spaces or tabs counts as empty too.
 //   - Every field must be valid UTF-8 (no overlong forms, surrogates or code points past U+10FFFF)
 //     and free of NUL bytes; a line (CSV: a record) longer than max_line_bytes is an error row and
-//     only max_line_bytes of it are ever held in memory.
+//     only max_line_bytes of it are ever held in memory. That row is returned as soon as the line
+//     is known to be too long, and the rest of it read past when the next row is asked for, so an
+//     endless line is reported rather than read forever.
 // Format rules:
 //   - TSV splits on tabs only and never interprets quotes: MRPC and STS-B contain literal '"'.
 //   - CSV follows RFC 4180 (quoted fields, "" escapes, commas and newlines inside quotes). Like
 //     Python's csv module, a quote inside an unquoted field and text after a closing quote are kept
 //     literally. PairRow::line is the line where the record starts.
 //   - JSON lines: one object per line. A name selects a key; an index "n" selects the n-th key of
-//     that line's object in document order. A missing key is an error row naming the keys found. Strings are taken as they are; numbers are rendered as
-//     JSON writes them (1 -> "1", 0.5 -> "0.5"); true/false become "1"/"0" so they read as labels;
-//     null, arrays and objects are error rows. The header option is ignored.
+//     that line's object in document order. A missing key is an error row naming the keys found. The texts must be strings: any other value there is an
+//     error row. A label or id may also be a number, rendered as JSON writes it (1 -> "1",
+//     0.5 -> "0.5"), and a label true/false, read as "1"/"0"; null, arrays and objects are error
+//     rows. The header option is ignored.
 
 #include <cstddef>
 #include <functional>
@@ -124,6 +129,7 @@ class PairReader {
 
   bool fill();
   bool read_line(bool& too_long);
+  void skip_rest_of_long_line();
   int next_byte();
   int peek_byte();
   void skip_bom();
@@ -133,10 +139,14 @@ class PairReader {
   void refuse_jsonl_as_tsv(size_t line) const;
   Column resolve(const std::string& spec, const char* role) const;
   Column resolve_default(const std::vector<std::string>& names, const std::string& position, const char* role);
+  bool stray_carriage_return(PairRow& row) const;
   bool next_tsv(PairRow& row);
   bool next_csv(PairRow& row);
   bool next_jsonl(PairRow& row);
   bool read_csv_record(std::vector<std::string>& fields, bool& too_long, bool& empty);
+  enum class CsvState { field_start, unquoted, quoted, after_quote };
+  bool scan_csv_record(std::vector<std::string>& fields, bool& too_long, bool& empty, CsvState& state,
+                       size_t start_line, bool stop_when_too_long);
   void select_columns(PairRow& row) const;
 
   std::string display_name_;
@@ -149,6 +159,11 @@ class PairReader {
   bool source_done_ = false;
   size_t line_ = 0;          // physical lines consumed so far
   std::string line_text_;    // the current physical line, at most max_line_bytes + 1 bytes
+  bool rest_of_line_pending_ = false;  // read_line returned a too-long line before its end
+  std::optional<CsvState> csv_rest_;  // read_csv_record returned a too-long record before its end
+  size_t csv_rest_line_ = 0;          // where that record started
+  size_t csv_record_line_ = 0;        // where the record read_csv_record returned last starts
+  bool csv_stray_cr_ = false;         // the last record held a "\r" outside quotes, not a line end
   std::vector<std::string> header_;
   std::string default_columns_notice_;
   Column text_a_, text_b_;

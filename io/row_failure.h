@@ -14,6 +14,7 @@ enum class RowFailure {
   nul_byte,
   empty_line,
   line_too_long,     // a line (CSV: a record) longer than the reader's limit
+  carriage_return,   // a "\r" that does not end a line (classic Mac line ends), outside CSV quotes
   empty_text,
   invalid_json,      // not JSON, or not a JSON object
   bad_label,         // eval: no label, or one that is not a number
@@ -30,6 +31,7 @@ constexpr const char* row_failure_name(RowFailure reason) {
     case RowFailure::nul_byte: return "nul_byte";
     case RowFailure::empty_line: return "empty_line";
     case RowFailure::line_too_long: return "line_too_long";
+    case RowFailure::carriage_return: return "carriage_return";
     case RowFailure::empty_text: return "empty_text";
     case RowFailure::invalid_json: return "invalid_json";
     case RowFailure::bad_label: return "bad_label";

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -177,17 +178,43 @@ TEST_F(Cli, TruncatedWeightsAreAModelError) {
   EXPECT_NE(r.err.find((copy / "model.safetensors").string()), std::string::npos) << r.err;
 }
 
-TEST_F(Cli, MissingTensorListsWhatWasExpected) {
+TEST_F(Cli, LayerCountDisagreeingWithTheWeightsNamesBoth) {
   SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/config.json");
   const fs::path copy = dir_ / "model";
   fs::copy(fixtures_dir() / "models/tiny-en-plain", copy, fs::copy_options::recursive);
-  // A config that promises one more layer than the weights hold.
-  auto config = nlohmann::json::parse(read_file(copy / "config.json"));
-  config["num_hidden_layers"] = config["num_hidden_layers"].get<int>() + 1;
-  std::ofstream(copy / "config.json") << config.dump();
+  // A config that promises one layer more, then one fewer, than the weights hold (2): one fewer
+  // loaded silently and ran a truncated encoder.
+  for (const int layers : {3, 1}) {
+    auto config = nlohmann::json::parse(read_file(fixtures_dir() / "models/tiny-en-plain/config.json"));
+    config["num_hidden_layers"] = layers;
+    std::ofstream(copy / "config.json") << config.dump();
+    const Result r = run("score - --model " + copy.string(), "a\tb\n");
+    EXPECT_EQ(r.exit_code, 4);
+    EXPECT_NE(r.err.find("num_hidden_layers is " + std::to_string(layers) + ", but"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("holds 2 layers"), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(Cli, MissingTensorListsWhatWasExpected) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-en-plain/model.safetensors");
+  const fs::path copy = dir_ / "model";
+  fs::copy(fixtures_dir() / "models/tiny-en-plain", copy, fs::copy_options::recursive);
+  // The file without one of layer 1's tensors (its header rewritten, the data left in place).
+  const std::string bytes = read_file(copy / "model.safetensors");
+  uint64_t length = 0;
+  std::memcpy(&length, bytes.data(), 8);
+  auto header = nlohmann::json::parse(bytes.substr(8, length));
+  ASSERT_EQ(header.erase("encoder.layer.1.output.dense.bias"), 1u);
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  const uint64_t new_length = text.size();
+  std::ofstream out(copy / "model.safetensors", std::ios::binary);
+  out.write(reinterpret_cast<const char*>(&new_length), 8);
+  out << text << bytes.substr(8 + length);
+  out.close();
   const Result r = run("score - --model " + copy.string(), "a\tb\n");
   EXPECT_EQ(r.exit_code, 4);
-  EXPECT_NE(r.err.find("missing tensor encoder.layer.2."), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("missing tensor encoder.layer.1.output.dense.bias"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, UnknownFlagIsAUsageError) {

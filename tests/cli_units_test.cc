@@ -324,10 +324,33 @@ TEST(CliFormatRows, WithInputEchoesEveryColumnEscapingTabsAndLineBreaks) {
 
 TEST(CliFormatRows, AppendFieldKeepsOtherBytesAsTheyAre) {
   std::string text = "x";
-  cli::append_field(text, "caf\xc3\xa9 \"q\" \\ ,;");
-  EXPECT_EQ(text, "xcaf\xc3\xa9 \"q\" \\ ,;");
+  cli::append_field(text, "caf\xc3\xa9 \"q\" ,;");
+  EXPECT_EQ(text, "xcaf\xc3\xa9 \"q\" ,;");
   cli::append_field(text, "\t\n\r");
-  EXPECT_EQ(text, "xcaf\xc3\xa9 \"q\" \\ ,;\\t\\n\\r");
+  EXPECT_EQ(text, "xcaf\xc3\xa9 \"q\" ,;\\t\\n\\r");
+}
+
+// A backslash is escaped too, so a literal "\t" in a text and a tab echo differently, and every
+// echoed field reads back (each backslash and the character after it one escape) to the original.
+TEST(CliFormatRows, AppendFieldReadsBackUnambiguously) {
+  const std::vector<std::string> fields = {"a\\tb", "a\tb", "x\\", "\\\\n", "\\\n", "plain"};
+  std::vector<std::string> echoed;
+  for (const std::string& field : fields) cli::append_field(echoed.emplace_back(), field);
+  EXPECT_EQ(echoed[0], "a\\\\tb");
+  EXPECT_EQ(echoed[1], "a\\tb");
+  EXPECT_NE(echoed[0], echoed[1]);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    std::string back;
+    for (size_t k = 0; k < echoed[i].size(); ++k) {
+      if (echoed[i][k] != '\\') {
+        back += echoed[i][k];
+        continue;
+      }
+      const char next = echoed[i].at(++k);
+      back += next == 't' ? '\t' : next == 'n' ? '\n' : next == 'r' ? '\r' : next;
+    }
+    EXPECT_EQ(back, fields[i]) << echoed[i];
+  }
 }
 
 TEST(CliFormatRows, EveryPrintedScoreReadsBackAsTheSameFloat) {

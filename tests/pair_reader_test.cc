@@ -452,7 +452,7 @@ TEST_F(PairReaderTest, JsonLinesKeysIndexesAndLabels) {
   EXPECT_EQ(rows[2].id, "1");
   EXPECT_EQ(rows[2].error, "");
   EXPECT_EQ(rows[3].error, "column \"label\" is null, expected a string or a number");
-  EXPECT_EQ(rows[4].error, "column \"sentence2\" is array, expected a string or a number");
+  EXPECT_EQ(rows[4].error, "column \"sentence2\" is array, expected a string (a text)");
   EXPECT_EQ(rows[5].error, "missing key \"sentence2\"; the line has \"sentence1\", \"label\", \"id\"");
   EXPECT_EQ(rows[6].error, "expected a JSON object, found array");
   EXPECT_EQ(rows[7].error.rfind("invalid JSON: ", 0), 0u) << rows[7].error;
@@ -792,6 +792,86 @@ TEST(PairReaderSharedData, MrpcWithBomAndLiteralQuotes) {
   options.columns = {"#1 String", "#2 String", "Quality", {}};
   PairReader reader((testing::shared_dir() / "data/mrpc/msr_paraphrase_test.txt").string(), options);
   EXPECT_EQ(reader.header().front(), "Quality");
+}
+
+}  // namespace
+}  // namespace simscore::io
+
+namespace simscore::io {
+namespace {
+
+// A line past the limit is an error row as soon as it is known to be one: the reader does not read
+// to its end first (an endless line would never be reported), and reads past the rest on the next
+// row, its numbering intact.
+TEST_F(PairReaderTest, OverlongLineIsReportedBeforeItsEndIsRead) {
+  for (const PairFormat format : {PairFormat::tsv, PairFormat::csv, PairFormat::jsonl}) {
+    PairReaderOptions options = with_format(format);
+    options.max_line_bytes = 64;
+    const std::string separator = format == PairFormat::csv ? "," : "\t";
+    const std::string body = format == PairFormat::jsonl ? "{\"sentence1\": \"c\", \"sentence2\": \"d\"}"
+                                                         : "c" + separator + "d";
+    const std::string path = write("long.txt", body + "\n" + std::string(8'000'000, 'y') + "\n" + body + "\n");
+    PairReader reader(path, options);
+    PairRow row;
+    ASSERT_TRUE(reader.next(row));
+    ASSERT_TRUE(reader.next(row));
+    EXPECT_EQ(row.failure, RowFailure::line_too_long) << row.error;
+    EXPECT_EQ(row.line, 2u);
+    EXPECT_LT(reader.bytes_read(), 4'000'000u) << "the whole line was read before its row was returned";
+    ASSERT_TRUE(reader.next(row));
+    EXPECT_EQ(row.error, "");
+    EXPECT_EQ(row.line, 3u);
+    EXPECT_EQ(row.text_a, "c");
+    EXPECT_FALSE(reader.next(row));
+  }
+}
+
+// Classic Mac line ends ("\r" alone) are neither a line break nor part of a text: the row is an
+// error naming it (a "\r" inside CSV quotes stays content).
+TEST_F(PairReaderTest, StrayCarriageReturnIsAnErrorRow) {
+  const auto tsv = read_all(write("a.tsv", "a\tb\r\nc\td\re\tf\r\n"));
+  ASSERT_EQ(tsv.size(), 2u);
+  EXPECT_EQ(tsv[0].error, "");
+  EXPECT_EQ(tsv[1].failure, RowFailure::carriage_return);
+  EXPECT_NE(tsv[1].error.find("at byte 4"), std::string::npos) << tsv[1].error;
+  const auto csv = read_all(write("a.csv", "a,b\r\nc,d\re,f\n\"x\ry\",z\n"), with_format(PairFormat::csv));
+  ASSERT_EQ(csv.size(), 3u);
+  EXPECT_EQ(csv[1].failure, RowFailure::carriage_return) << csv[1].error;
+  EXPECT_EQ(csv[2].error, "");
+  EXPECT_EQ(csv[2].text_a, "x\ry");
+  const auto jsonl = read_all(write("a.jsonl", "{\"sentence1\": \"a\", \"sentence2\": \"b\"}\r{\"sentence1\": \"c\"}\n"),
+                              with_format(PairFormat::jsonl));
+  ASSERT_EQ(jsonl.size(), 1u);
+  EXPECT_EQ(jsonl[0].failure, RowFailure::carriage_return) << jsonl[0].error;
+  EXPECT_STREQ(row_failure_name(RowFailure::carriage_return), "carriage_return");
+}
+
+TEST_F(PairReaderTest, DuplicateHeaderNameIsRefusedWhenChosenByName) {
+  PairReaderOptions options;
+  options.header = true;
+  options.columns = {"s", "t", std::nullopt, std::nullopt};
+  const std::string path = write("a.tsv", "s\tt\ts\nx\ty\tz\n");
+  const InputError error = expect_input_error([&] { PairReader reader(path, options); });
+  EXPECT_EQ(error.line(), 1u);
+  EXPECT_NE(std::string(error.what()).find("two columns \"s\" (columns 1 and 3)"), std::string::npos) << error.what();
+  options.columns = {"3", "t", std::nullopt, std::nullopt};  // by number: no guess involved
+  EXPECT_EQ(read_all(path, options).at(0).text_a, "z");
+}
+
+TEST_F(PairReaderTest, JsonTextsMustBeStrings) {
+  PairReaderOptions options = with_format(PairFormat::jsonl);
+  options.columns.label = "";
+  const auto rows = read_all(write("a.jsonl",
+                                   "{\"sentence1\": true, \"sentence2\": \"b\", \"label\": 1}\n"
+                                   "{\"sentence1\": \"a\", \"sentence2\": 2, \"label\": 1}\n"
+                                   "{\"sentence1\": \"a\", \"sentence2\": \"b\", \"label\": true}\n"),
+                             options);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].failure, RowFailure::other);
+  EXPECT_NE(rows[0].error.find("is boolean, expected a string"), std::string::npos) << rows[0].error;
+  EXPECT_EQ(rows[1].failure, RowFailure::other);
+  EXPECT_EQ(rows[2].error, "");  // a label may be a boolean
+  EXPECT_EQ(rows[2].label, "1");
 }
 
 }  // namespace

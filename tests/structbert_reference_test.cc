@@ -15,6 +15,7 @@
 #include "core/scoring/pair_scorer.h"
 #include "io/model_dir.h"
 #include "io/safetensors.h"
+#include "temp_dir.h"
 #include "test_paths.h"
 
 namespace simscore {
@@ -110,7 +111,8 @@ constexpr double kRunToRun = 1e-5;  // what two runs of one model differ by
 
 // Runs the simscore binary; returns its exit code and puts its stdout in `out`.
 int run_simscore(const std::string& args, std::string* out = nullptr) {
-  const fs::path stdout_path = fs::path(::testing::TempDir()) / "simscore_stdout.txt";
+  const testing::OwnTempDir dir("structbert-run");
+  const fs::path stdout_path = dir / "simscore_stdout.txt";
   const std::string command =
       testing::simscore_binary().string() + " " + args + " > " + stdout_path.string() + " 2>&1";
   const int status = std::system(command.c_str());
@@ -161,8 +163,8 @@ TEST_F(StructBert, TheScoreIsTheProbabilityOfTheLabelTheConfigCallsSimilar) {
 }
 
 TEST_F(StructBert, ConvertedDirectoryScoresExactlyAsTheOriginal) {
-  const fs::path out = fs::path(::testing::TempDir()) / "structbert-converted";
-  fs::remove_all(out);
+  const testing::OwnTempDir dir("structbert-convert");
+  const fs::path out = dir / "structbert-converted";
   ASSERT_EQ(run_simscore("convert --model " + model_dir("structbert-tiny").string() +
                          " --precision fp16 " + out.string()),
             0);

@@ -14,6 +14,7 @@
 
 #include "core/errors.h"
 #include "core/ops/convert.h"
+#include "temp_dir.h"
 #include "test_paths.h"
 
 namespace simscore {
@@ -136,9 +137,16 @@ std::string state_dict_pickle(const PickleSpec& p) {
   return s;
 }
 
+// This process's own directory for the checkpoints it writes (never a fixed name in the shared
+// ::testing::TempDir(), which another test process may be writing at the same time).
+const fs::path& own_dir() {
+  static const simscore::testing::OwnTempDir dir("torch-checkpoint");
+  return dir.path();
+}
+
 // Writes a zip with the entries torch.save writes, stored uncompressed.
 fs::path write_checkpoint(const std::string& name, const std::string& pickle, const std::string& data) {
-  const fs::path path = fs::path(::testing::TempDir()) / name;
+  const fs::path path = own_dir() / name;
   zipFile zip = zipOpen64(path.c_str(), APPEND_STATUS_CREATE);
   EXPECT_NE(zip, nullptr);
   for (const auto& [entry, bytes] : std::vector<std::pair<std::string, std::string>>{
@@ -203,7 +211,7 @@ TEST(TorchCheckpoint, RefusesMalformedPicklesAndStorages) {
 
   const auto whole = read_bytes(write_checkpoint("whole.bin", state_dict_pickle({}), data));
   for (size_t keep : {size_t{0}, size_t{10}, whole.size() / 2, whole.size() - 1}) {
-    const fs::path path = fs::path(::testing::TempDir()) / "short.bin";
+    const fs::path path = own_dir() / "short.bin";
     std::ofstream(path, std::ios::binary).write(whole.data(), static_cast<std::streamsize>(keep));
     EXPECT_NE(error_of(path), "(no error)") << keep;
   }

@@ -236,3 +236,42 @@ def test_max_memory_counts_int8_weights_as_inspect_does(simscore, default_model,
     assert r.returncode == 5, r.stderr
     mib = (planned["weights_bytes"] + planned["prepacked_bytes"]) / 2**20
     assert f"weights alone need {mib:.0f} MiB in int8" in r.stderr, (mib, r.stderr)
+
+
+def test_absurd_scale_is_refused(simscore, converted, tmp_path):
+    """A finite scale no converted file can hold (1e30: weights beyond fp16) is damage: refused at
+    every precision (it loaded on 2a995c9: NaN rows at fp16, finite nonsense at int8)."""
+    names = {}
+
+    def inflate(header, body):
+        names["scale"] = first_int8(header) + "_scale"
+        begin = header[names["scale"]]["data_offsets"][0]
+        body[begin + 4 * 2:begin + 4 * 3] = struct.pack("<f", 1e30)
+        return body
+
+    model = broken_copy(converted, tmp_path, inflate)
+    for precision in ("int8", "fp16"):
+        r = score(simscore, model, precision)
+        assert r.returncode == MODEL_ERROR, (precision, r.stderr)
+        assert names["scale"] in r.stderr and "element 2" in r.stderr and "at most" in r.stderr, r.stderr
+        assert r.stdout == ""
+    r = run([simscore, "inspect", "--model", model])
+    assert r.returncode == MODEL_ERROR and names["scale"] in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("quantization", ["int4", None])
+def test_unknown_or_missing_quantization_is_refused(simscore, converted, tmp_path, quantization):
+    def relabel(header, body):
+        if quantization is None:
+            del header["__metadata__"]["simscore.quantization"]
+        else:
+            header["__metadata__"]["simscore.quantization"] = quantization
+        return body
+
+    model = broken_copy(converted, tmp_path, relabel)
+    for command in (["score", "--model", model, "-q"], ["inspect", "--model", model]):
+        r = run([simscore, *command], input=PAIRS)
+        assert r.returncode == MODEL_ERROR, r.stderr
+        assert "simscore.quantization" in r.stderr and "model.safetensors" in r.stderr, r.stderr
+        if quantization:
+            assert '"int4"' in r.stderr, r.stderr

@@ -177,3 +177,74 @@ def test_default_model_beside_the_executable(simscore, default_model, tmp_path):
 
     env["SIMSCORE_MODEL"] = str(default_model)
     assert run([lonely, "score", PAIRS], env=env).stdout == expected
+
+
+def test_refs_main_cannot_lead_out_of_the_cache(simscore, default_model, hub, tmp_path):
+    """refs/main holding a path ("../../../x") is not followed to a model outside the cache (on
+    2a995c9 it loaded tmp_path/x), and a huge refs/main is called invalid, never echoed."""
+    env = isolated_env(tmp_path, HF_HUB_CACHE=hub)
+    (tmp_path / "x").symlink_to(default_model)  # a model outside the cache, where the ref points
+    repo = hub / ("models--" + REPO_ID.replace("/", "--"))
+    assert (repo / "snapshots" / "../../../x").resolve() == (tmp_path / "x").resolve()
+    (repo / "refs/main").write_text("../../../x")
+    for model in (REPO_ID, repo):
+        result = run([simscore, "score", PAIRS, "--model", model], env=env, cwd=tmp_path)
+        assert result.returncode == 4, result.stderr
+        assert "refs/main is invalid" in result.stderr and result.stdout == "", result.stderr
+
+    (repo / "refs/main").write_text("a" * (10 << 20))
+    result = run([simscore, "score", PAIRS, "--model", REPO_ID], env=env, cwd=tmp_path)
+    assert result.returncode == 4 and "refs/main is invalid" in result.stderr, result.stderr[:2000]
+    assert len(result.stderr) < 4000
+
+
+@pytest.mark.parametrize("spec", ["ORG/..", "../NAME", "ORG/.", "ORG/NAME@../x", "ORG/NAME@.."])
+def test_ids_with_dot_components_are_refused(simscore, default_model, tmp_path, spec):
+    """`--model ORG/..` with MODELSCOPE_CACHE named the cache's hub folder itself, which loaded when a
+    model sat there (2a995c9): an id never holds ".", ".." or empty parts."""
+    ms = tmp_path / "ms"
+    for hub in (ms / "hub", ms / "hub/ORG", tmp_path / "hf"):
+        hub.mkdir(parents=True, exist_ok=True)
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "vocab.txt", "tokenizer_config.json"):
+        (ms / "hub" / name).symlink_to(default_model / name)
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    env = isolated_env(tmp_path, MODELSCOPE_CACHE=ms, HF_HUB_CACHE=tmp_path / "hf")
+    result = run([simscore, "score", PAIRS, "--model", spec], env=env, cwd=cwd)
+    assert result.returncode == 4, result.stderr
+    assert result.stdout == ""
+    if spec.startswith("ORG/"):
+        assert "not a model id" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("looped", ["", "modules.json", "tokenizer.json"])
+def test_symlink_loop_is_a_model_error(simscore, default_model, tmp_path, looped):
+    """A symlink loop, as the model or as a file in it, is a model that cannot be read (exit 4,
+    naming it), not a raw `filesystem error` with exit 5."""
+    env = isolated_env(tmp_path, HF_HUB_CACHE=tmp_path / "hf")
+    if looped:
+        model = tmp_path / "model"
+        model.mkdir()
+        for path in default_model.iterdir():
+            (model / path.name).symlink_to(path)
+        (model / looped).unlink()
+        (model / looped).symlink_to(looped)
+        specs = [model]
+    else:
+        (tmp_path / "loop").symlink_to("loop")
+        specs = ["loop", "loop/x"]
+    for spec in specs:
+        result = run([simscore, "score", PAIRS, "--model", spec], env=env, cwd=tmp_path)
+        assert result.returncode == 4, result.stderr
+        assert (looped or "loop") in result.stderr and "filesystem error" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("command", ["score", "eval", "inspect", "tokenize", "convert"])
+def test_empty_model_is_a_usage_error(simscore, tmp_path, command):
+    """`--model ''` ran the default model (2a995c9); now every --model refuses an empty value."""
+    extra = {"score": [PAIRS], "eval": [PAIRS], "tokenize": [PAIRS], "convert": [tmp_path / "out"],
+             "inspect": []}[command]
+    result = run([simscore, command, *extra, "--model", ""], env=isolated_env(tmp_path))
+    assert result.returncode == 2, result.stderr
+    assert "--model" in result.stderr and "empty" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
