@@ -11,7 +11,8 @@
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "cli/exit_codes.h"
-#include "cli/output_guard.h"
+#include "cli/run_files.h"
+#include "cli/run_identity.h"
 #include "core/errors.h"
 #include "core/metrics/metrics.h"
 #include "core/metrics/sentence_transformers_metrics.h"
@@ -30,6 +31,7 @@ struct EvalOptions {
   std::optional<double> positive_min;
   std::string curve;  // --curve FILE
   std::string html;   // --html FILE
+  RunFiles files;
 };
 
 std::optional<double> parse_label(const std::string& text) {
@@ -142,7 +144,9 @@ std::vector<io::ScoreGroup> label_groups(const std::vector<double>& scores, cons
 
 int run_eval(EvalOptions o) {
   if (!o.input.columns.label) o.input.columns.label = "";  // the default: "label" by name, else 3
-  check_outputs(o.input, o.output.path, o.run.report);
+  o.files.check();
+  if (o.output.resume)
+    throw CLI::ValidationError("--resume", "is for `score`: eval needs every score to compute its metrics");
   ScoringSession session(o.model, o.run);
   io::PairReader reader = open_pairs(o.input, o.run.quiet);
 
@@ -177,9 +181,7 @@ int run_eval(EvalOptions o) {
       return kInterrupted;
     }
   } else {
-    if (o.output.resume)
-      throw CLI::ValidationError("--resume", "is for `score`: eval needs every score to compute its metrics");
-    counts = write_scores(reader, session, o.input, o.output, o.run.quiet, collect, label_problem);
+    counts = write_scores(reader, session, o.input, o.output, o.run.quiet, collect, label_problem, false);
     if (!counts) return kInterrupted;
   }
 
@@ -268,10 +270,13 @@ Run add_eval_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "eval", "Score a labelled pair file and print F1, precision, recall, AP, MCC, ROC-AUC, Pearson, Spearman");
   add_input_options(*command, options->input);
+  options->files.add_input("input", options->input.path);
+  options->files.add_stdout_use("the metrics table");
   command->add_option("--label", options->input.columns.label, "Column of the label (default: label when the header or JSON object has one, else 3)");
   add_model_options(*command, options->model);
-  add_run_options(*command, options->run);
-  add_output_options(*command, options->output, "Also write the per-row scores here");
+  options->files.add_model(options->model.model);
+  add_output_options(*command, options->output, "Also write the per-row scores here", options->files);
+  add_run_options(*command, options->run, options->files);
   command->add_option("--threshold", options->threshold,
                       "Decision threshold: score >= threshold is predicted similar (default 0.5; see "
                       "README for cosine scores)")
@@ -281,12 +286,14 @@ Run add_eval_command(CLI::App& app) {
                       "metrics of graded labels such as STS-B's 0-5; without it, graded labels get the "
                       "correlations only)")
       ->check(finite_number);
-  command->add_option("--curve", options->curve,
-                      "Write the threshold curve here: TSV, one row per distinct score (threshold tp fp "
-                      "tn fn precision recall f1 fpr tpr)");
-  command->add_option("--html", options->html,
-                      "Write a self-contained HTML report here: score histogram per label, "
-                      "precision-recall, ROC and F1 curves, metrics, run facts");
+  options->files.add_output(*command, "--curve", options->curve,
+                            "Write the threshold curve here: TSV, one row per distinct score (threshold tp "
+                            "fp tn fn precision recall f1 fpr tpr)",
+                            "the threshold curve");
+  options->files.add_output(*command, "--html", options->html,
+                            "Write a self-contained HTML report here: score histogram per label, "
+                            "precision-recall, ROC and F1 curves, metrics, run facts",
+                            "the HTML page");
   return [command, options] { return command->parsed() ? run_eval(*options) : -1; };
 }
 

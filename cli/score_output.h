@@ -8,8 +8,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "cli/run_files.h"
 #include "io/pair_reader.h"
 
 namespace simscore::cli {
@@ -20,7 +22,12 @@ struct OutputOptions {
   bool resume = false;
 };
 
-void add_output_options(CLI::App& command, OutputOptions& options, const char* what);
+// -o joins the run's files (`files`) as "the scores".
+void add_output_options(CLI::App& command, OutputOptions& options, const char* what, RunFiles& files);
+
+// Resuming: why a complete line of FILE.partial is not one of ours ("" when it can be): its last
+// field must be a score (a float, or empty for a failed row) or the header's "score".
+std::string score_line_problem(std::string_view line);
 
 // The header line written when the input has one (--header): the input's column names with
 // --with-input, else "id" (with --id), then "score".
