@@ -93,6 +93,9 @@ struct Written {
 };
 
 Written written_by(const std::string& flag, const std::string& path, OutputKind kind) {
+  // A new directory is renamed onto its name: a link there would itself be replaced.
+  if (struct stat link; kind == OutputKind::new_directory && ::lstat(path.c_str(), &link) == 0)
+    throw ResourceError(fmt::format("{}: already exists; convert writes a new directory", path));
   fs::path target;
   try {
     target = io::output_target(path);
@@ -102,15 +105,12 @@ Written written_by(const std::string& flag, const std::string& path, OutputKind 
   struct stat info;
   const bool exists = ::stat(target.c_str(), &info) == 0;
   Written w;
-  if (kind == OutputKind::new_directory) {
-    struct stat link;
-    if (exists || ::lstat(target.c_str(), &link) == 0)
-      throw ResourceError(fmt::format("{}: already exists; convert writes a new directory", path));
-  } else if (exists && S_ISDIR(info.st_mode)) {
-    throw ResourceError(fmt::format("cannot write {}: it is a directory", path));
-  } else if (io::names_a_descriptor(target.string()) || (exists && !S_ISREG(info.st_mode))) {
-    if (exists) w.through = id_of(info);
-    return w;
+  if (kind == OutputKind::file) {
+    if (exists && S_ISDIR(info.st_mode)) throw ResourceError(fmt::format("cannot write {}: it is a directory", path));
+    if (io::names_a_descriptor(target.string()) || (exists && !S_ISREG(info.st_mode))) {
+      if (exists) w.through = id_of(info);
+      return w;
+    }
   }
   const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   if (const std::string problem = directory_problem(dir); !problem.empty())
@@ -133,7 +133,9 @@ void mark_stdout_closed() { stdout_closed = true; }
 CLI::Option* RunFiles::add_output(CLI::App& command, const std::string& names, std::string& path,
                                   const std::string& help, const std::string& what, OutputKind kind) {
   outputs_.push_back({display_flag(names), &path, what, kind});
-  return command.add_option(names, path, help)->group(kOutputGroup);
+  return command.add_option(names, path, help)
+      ->group(kOutputGroup)
+      ->type_name(kind == OutputKind::new_directory ? kNewDirectoryType : kFileType);
 }
 
 void RunFiles::add_input(const std::string& flag, const std::string& path) { inputs_.push_back({flag, &path}); }

@@ -12,8 +12,11 @@
 
 namespace simscore::cli {
 
-// The --help group of every output flag: what the tests walk.
+// The --help group of every output flag: what the tests walk. Its type, as --help shows it, says
+// its kind (OutputKind).
 inline constexpr const char* kOutputGroup = "Output files";
+inline constexpr const char* kFileType = "FILE";
+inline constexpr const char* kNewDirectoryType = "NEW_DIR";
 
 enum class OutputKind {
   file,           // a device, FIFO or descriptor written through; else FILE.partial renamed to FILE

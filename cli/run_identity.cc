@@ -41,7 +41,8 @@ std::string stamp(const struct stat& info) {
 std::string input_fingerprint(const std::string& path) {
   struct stat info;
   if (::stat(path.c_str(), &info) != 0) return "input: " + path + "\n";
-  return fmt::format("input: {}\ninput file: {}, hash {:016x}\n", path, stamp(info), head_hash(path, 1 << 16));
+  return fmt::format("input: {}\ninput size: {}\ninput modified: {}.{:09}\ninput hash: {:016x}\n", path,
+                     info.st_size, info.st_mtim.tv_sec, info.st_mtim.tv_nsec, head_hash(path, 1 << 16));
 }
 
 // Every file of the model directory (links followed, hidden entries left out): its size and time,
