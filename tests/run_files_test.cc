@@ -16,11 +16,14 @@
 
 #include <CLI/CLI.hpp>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "cli/run_files.h"
+#include "cli/run_identity.h"
 #include "test_paths.h"
 
 namespace simscore {
@@ -203,6 +206,38 @@ TEST_F(RunFiles, EveryOutputAgainstEveryTarget) {
     if (!root || have_setpriv)
       expect(d, "an unwritable directory", Expect::refused, command_line(d, in, (work_ / "ro/out").string()), "",
              root);
+  }
+}
+
+// The run identity: each setting that changes a score changes the fingerprint, on the line naming it.
+TEST(RunIdentity, EverySettingThatChangesAScoreIsInTheFingerprint) {
+  SIMSCORE_REQUIRE_FIXTURE("models/tiny-zh-cross");
+  using Change = std::function<void(cli::ModelOptions&, cli::RunOptions&)>;
+  const auto lines = [](const Change& change) {
+    cli::ModelOptions model;
+    model.model = (testing::fixtures_dir() / "models/tiny-zh-cross").string();
+    model.precision = "fp32";
+    cli::RunOptions run;
+    run.quiet = true;
+    change(model, run);
+    const cli::ScoringSession session(model, run);
+    std::set<std::string> result;
+    std::istringstream text(cli::resume_fingerprint(cli::InputOptions{}, cli::OutputOptions{}, session));
+    for (std::string line; std::getline(text, line);) result.insert(line);
+    return result;
+  };
+  const std::set<std::string> base = lines([](cli::ModelOptions&, cli::RunOptions&) {});
+  const std::vector<std::pair<std::string, Change>> changes = {
+      {"--mode: bi", [](auto& m, auto&) { m.mode = "bi"; }},
+      {"--max-length: 16", [](auto& m, auto&) { m.max_length = 16; }},
+      {"--precision: fp16", [](auto& m, auto&) { m.precision = "fp16"; }},
+      {"prompt a (--prompt-a, --prompt): \"q: \"", [](auto&, auto& r) { r.prompts.a = "q: "; }},
+      {"prompt b (--prompt-b, --prompt): \"p: \"", [](auto&, auto& r) { r.prompts.b = "p: "; }},
+      {"prompt a (--prompt-a, --prompt): \"x \"", [](auto&, auto& r) { r.prompts.both = "x "; }},
+  };
+  for (const auto& [line, change] : changes) {
+    const std::set<std::string> changed = lines(change);
+    EXPECT_TRUE(changed.count(line) && !base.count(line)) << line;
   }
 }
 
