@@ -49,11 +49,6 @@ fs::path normal(const fs::path& path) {
   return error ? fs::absolute(path).lexically_normal() : canonical;
 }
 
-bool inside(const fs::path& path, const fs::path& dir) {
-  const auto [end, _] = std::mismatch(dir.begin(), dir.end(), path.begin(), path.end());
-  return end == dir.end();
-}
-
 // "-o" from "--output,-o": messages name a flag as users type it most.
 std::string display_flag(const std::string& names) {
   std::string shortest;
@@ -161,17 +156,23 @@ void RunFiles::check() const {
                                fmt::format("-: {} would be mixed into {} on stdout; write one of them to a file",
                                            on_stdout[1].second, on_stdout[0].second));
 
+  // What the run reads: its inputs, and every file of the model directory (links followed).
   struct Read {
-    const Input* input;
+    std::string name;  // as messages say it: "the input in.tsv", "the model's file config.json"
     std::optional<FileId> id;
   };
   std::vector<Read> reads;
   for (const Input& input : inputs_)
-    if (!input.path->empty()) reads.push_back({&input, file_id(*input.path)});
-  std::optional<fs::path> model_dir;
+    if (!input.path->empty())
+      reads.push_back({"the input " + (*input.path == "-" ? std::string("<stdin>") : *input.path), file_id(*input.path)});
   if (model_) {
     try {
-      model_dir = normal(resolve_model_dir(*model_));
+      const fs::path dir = resolve_model_dir(*model_);
+      std::error_code error;
+      for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::follow_directory_symlink, error);
+           !error && it != fs::recursive_directory_iterator(); it.increment(error))
+        if (const auto id = file_id(it->path().string()); id && S_ISREG(id->mode))
+          reads.push_back({"the model's file " + it->path().string(), id});
     } catch (const std::exception&) {
       // Not found: loading says so, after the outputs are known to be fine.
     }
@@ -182,8 +183,7 @@ void RunFiles::check() const {
     for (const Read& read : reads)
       if (read.id && *read.id == *id_of(info) && !shareable(*read.id))
         throw CLI::ValidationError(on_stdout.front().first.empty() ? "stdout" : on_stdout.front().first,
-                                   fmt::format("stdout is the input {}: {} would be written into what is read",
-                                               *read.input->path == "-" ? "<stdin>" : *read.input->path,
+                                   fmt::format("stdout is {}: {} would be written into what is read", read.name,
                                                on_stdout.front().second));
 
   std::vector<std::pair<const Output*, Written>> written;
@@ -196,11 +196,10 @@ void RunFiles::check() const {
     if (o.path->empty() || *o.path == "-") continue;
     Written w = written_by(o.flag, *o.path, o.kind);
     const auto refuse_input = [&](const Read& read, const std::string& name) {
-      const std::string input = *read.input->path == "-" ? "<stdin>" : *read.input->path;
       throw CLI::ValidationError(
-          o.flag, name == *o.path ? fmt::format("{} is the input {}: refusing to overwrite it", name, input)
-                                  : fmt::format("{} ({} writes it) is the input {}: refusing to overwrite it",
-                                                name, *o.path, input));
+          o.flag, name == *o.path ? fmt::format("{} is {}: refusing to overwrite it", name, read.name)
+                                  : fmt::format("{} ({} writes it) is {}: refusing to overwrite it", name,
+                                                *o.path, read.name));
     };
     for (const Read& read : reads) {
       if (!read.id || shareable(*read.id)) continue;
@@ -209,10 +208,6 @@ void RunFiles::check() const {
         if (const auto id = file_id(name.string()); id && *id == *read.id)
           refuse_input(read, name == w.names.front() ? *o.path : name.string());
     }
-    if (model_dir && !w.names.empty() && inside(w.names.front(), *model_dir))
-      throw CLI::ValidationError(o.flag, fmt::format("{} is inside the model directory {}: refusing to write "
-                                                     "among the model's files",
-                                                     *o.path, model_dir->string()));
     for (const auto& [other, before] : written) {
       bool same = w.through && before.through && *w.through == *before.through && !shareable(*w.through);
       for (const fs::path& name : w.names)

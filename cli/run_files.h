@@ -32,12 +32,12 @@ class RunFiles {
                           OutputKind kind = OutputKind::file);
   // An input read from `path` ("-": stdin); `flag` names it in messages. Bound, read at check().
   void add_input(const std::string& flag, const std::string& path);
-  // The model directory (--model as given): no output may be written inside it.
+  // The model directory (--model as given): its files are inputs too.
   void add_model(const std::string& model_flag);
   // Something else the command prints on stdout (eval's metrics table): no output may go there too.
   void add_stdout_use(const std::string& what);
 
-  // CLI::ValidationError (exit 2) when an output is an input, lies in the model directory, is
+  // CLI::ValidationError (exit 2) when an output is an input or one of the model's files, is
   // another output (by path, link, hard link or descriptor), or shares stdout with something else;
   // ResourceError (exit 5) when stdout is closed but used, an output is a directory (or, for a new
   // directory, exists), or its directory is missing, not a directory or not writable.

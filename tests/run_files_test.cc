@@ -91,7 +91,8 @@ class RunFiles : public ::testing::Test {
     fs::permissions(dir_, fs::perms::all);
     work_ = dir_ / "work";
     std::ofstream(work_ / "in.tsv") << "first text\tsecond text\t1\n";
-    fs::create_directories(work_ / "model");  // convert's input: no config.json, a model error
+    fs::create_directories(work_ / "model");  // an unusable model: a model error once loaded
+    std::ofstream(work_ / "model/config.json") << "{}";
   }
   void TearDown() override {
     std::error_code ignored;
@@ -101,12 +102,12 @@ class RunFiles : public ::testing::Test {
 
   // The command line for output `d` onto `target` (and `extra` words after it).
   std::string command_line(const Declared& d, const std::string& input, const std::string& target,
-                           const std::string& extra = "") const {
+                           const std::string& extra = "", const std::string& model = "") const {
     std::string line = testing::simscore_binary().string() + " " + d.command;
     if (d.command == "convert")
       line += " --model " + (work_ / "model").string();
     else
-      line += " " + input + " --model " + (work_ / "no-model").string();
+      line += " " + input + " --model " + (model.empty() ? (work_ / "no-model").string() : model);
     line += " " + (d.flag.empty() ? "" : d.flag + " ") + "'" + target + "' " + extra;
     return line;
   }
@@ -176,6 +177,8 @@ TEST_F(RunFiles, EveryOutputAgainstEveryTarget) {
     expect(d, "a link to the input", Expect::refused,
            command_line(d, in, (work_ / (file ? "in-link.tsv" : "model-link")).string()));
     if (file) expect(d, "stdin's file", Expect::refused, command_line(d, "-", in), in);
+    expect(d, "a file of the model directory", Expect::refused,
+           command_line(d, in, (work_ / "model/config.json").string(), "", (work_ / "model").string()));
     // Another output of the same command, by name and by hard link.
     for (const Declared& other : outputs) {
       if (other.command != d.command || other.flag == d.flag || other.flag.empty()) continue;
