@@ -128,7 +128,9 @@ void mark_stdout_closed() { stdout_closed = true; }
 CLI::Option* RunFiles::add_output(CLI::App& command, const std::string& names, std::string& path,
                                   const std::string& help, const std::string& what, OutputKind kind) {
   outputs_.push_back({display_flag(names), &path, what, kind});
+  // The default shown ("-": stdout) also tells the tests which output owns stdout when not given.
   return command.add_option(names, path, help)
+      ->capture_default_str()
       ->group(kOutputGroup)
       ->type_name(kind == OutputKind::new_directory ? kNewDirectoryType : kFileType);
 }

@@ -37,24 +37,22 @@ struct Declared {
   std::string command;
   std::string flag;  // "" for a positional (convert's OUT_DIR)
   bool new_directory = false;
+  bool stdout_by_default = false;  // "-" when not given: stdout is this output's already
 };
 
 // The outputs as the command line registers them.
 std::vector<Declared> declared_outputs() {
   CLI::App app;
   const std::vector<cli::Run> runs = {cli::add_score_command(app), cli::add_eval_command(app),
-                                      cli::add_convert_command(app)};
+                                      cli::add_tokenize_command(app), cli::add_convert_command(app)};
   std::vector<Declared> outputs;
   for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; }))
     for (const CLI::Option* option : command->get_options())
       if (option->get_group() == cli::kOutputGroup)
         outputs.push_back({command->get_name(), option->get_positional() ? "" : option->get_name(),
-                           option->get_type_name() == cli::kNewDirectoryType});
+                           option->get_type_name() == cli::kNewDirectoryType, option->get_default_str() == "-"});
   return outputs;
 }
-
-// Commands whose output `flag` is stdout when not given: pointing it at stdout adds no second user.
-bool owns_stdout(const Declared& d) { return d.command == "score" && d.flag == "--output"; }
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -148,7 +146,7 @@ TEST_F(RunFiles, TheCommandLineDeclaresItsOutputs) {
   std::vector<std::string> names;
   for (const Declared& d : declared_outputs()) names.push_back(d.command + " " + d.flag);
   for (const char* expected : {"score --output", "score --report", "score --html", "eval --output", "eval --report",
-                               "eval --curve", "eval --html", "convert "})
+                               "eval --curve", "eval --html", "tokenize --output", "convert "})
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
 }
 
@@ -195,7 +193,7 @@ TEST_F(RunFiles, EveryOutputAgainstEveryTarget) {
     }
     // stdout, by name and by descriptor (it is a regular file here, as `> file` makes it).
     if (file) {
-      const Expect on_stdout = owns_stdout(d) ? Expect::accepted : Expect::refused;
+      const Expect on_stdout = d.stdout_by_default ? Expect::accepted : Expect::refused;
       expect(d, "stdout", on_stdout, command_line(d, in, "-"));
       expect(d, "/dev/fd/1", on_stdout, command_line(d, in, "/dev/fd/1"));
       expect(d, "/proc/self/fd/1", on_stdout, command_line(d, in, "/proc/self/fd/1"));
