@@ -44,9 +44,10 @@ int run_score(const ScoreOptions& o) {
   if (!counts) return kInterrupted;
   const io::RunReport report = session.report("score", reader.display_name(), *counts);
   if (!o.html.empty()) {
+    if (counts->resumed) scores = scores_in(o.output.path, o.input.header);
     io::HtmlPage page;
     page.title = "simscore score: " + reader.display_name();
-    page.groups = {{"all pairs", std::move(scores)}};
+    page.groups = {{"all pairs", std::move(scores)}};  // every row of the output, resumed ones too
     io::write_html(o.html, page, report);
   }
   session.publish(report);

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <fstream>
 
 namespace simscore::cli {
 
@@ -48,6 +49,21 @@ std::string score_line_problem(std::string_view line) {
   const auto [end, error] = std::from_chars(last.data(), last.data() + last.size(), value);
   if (error == std::errc() && end == last.data() + last.size() && std::isfinite(value)) return "";
   return fmt::format("\"{}\" is not a score", last.substr(0, 40));
+}
+
+std::vector<double> scores_in(const std::string& path, bool header) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<double> scores;
+  std::string line;
+  if (header) std::getline(in, line);
+  while (std::getline(in, line)) {
+    const size_t tab = line.rfind('\t');
+    const std::string_view last = std::string_view(line).substr(tab == std::string::npos ? 0 : tab + 1);
+    float value = 0;
+    if (!last.empty() && std::from_chars(last.data(), last.data() + last.size(), value).ec == std::errc())
+      scores.push_back(value);
+  }
+  return scores;
 }
 
 std::string output_header(const OutputOptions& o, const io::PairReader& reader, bool has_id) {

@@ -29,6 +29,10 @@ void add_output_options(CLI::App& command, OutputOptions& options, const char* w
 // field must be a score (a float, or empty for a failed row) or the header's "score".
 std::string score_line_problem(std::string_view line);
 
+// The scores of a written output file (a resumed run's page covers the rows kept from FILE.partial
+// too): the last field of every line after the header, failed rows (empty) left out.
+std::vector<double> scores_in(const std::string& path, bool header);
+
 // The header line written when the input has one (--header): the input's column names with
 // --with-input, else "id" (with --id), then "score".
 std::string output_header(const OutputOptions& options, const io::PairReader& reader, bool has_id);

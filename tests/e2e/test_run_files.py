@@ -96,6 +96,7 @@ def test_resume_refuses_other_prompts_and_edited_partials_then_counts_every_row(
         result = score(simscore, default_model, many_pairs, "--window", "10", "-o", out, "--resume", *other)
         assert result.returncode == EXIT_RESOURCE and "cannot resume" in result.stderr, result.stderr
         assert key in result.stderr and "Invalid argument" not in result.stderr, result.stderr
+        assert "columns:" not in result.stderr
         assert partial.read_bytes() == written and not out.exists()
 
     lines = written.decode().splitlines(keepends=True)
@@ -105,13 +106,14 @@ def test_resume_refuses_other_prompts_and_edited_partials_then_counts_every_row(
     assert "not a line simscore wrote" in result.stderr
     partial.write_bytes(written)
 
-    report = tmp_path / "report.json"
+    report, page = tmp_path / "report.json", tmp_path / "page.html"
     result = score(simscore, default_model, many_pairs, "--window", "10", "-o", out, "--resume",
-                   "--report", report)
+                   "--report", report, "--html", page)
     assert result.returncode == 0, result.stderr
     facts = json.loads(report.read_text())
     assert facts["rows"] == 3000 == out.read_text().count("\n")
     assert 20 <= facts["resumed_rows"] < 3000
+    assert "all pairs (3000)" in page.read_text()  # the page's histogram holds the kept rows too
 
 
 def test_resume_refuses_a_changed_pooling(tmp_path, simscore, default_model, many_pairs):
