@@ -137,6 +137,10 @@ CLI::Option* RunFiles::add_output(CLI::App& command, const std::string& names, s
 
 void RunFiles::add_input(const std::string& flag, const std::string& path) { inputs_.push_back({flag, &path}); }
 
+void RunFiles::add_input(const std::string& flag, const std::vector<std::string>& paths) {
+  inputs_.push_back({flag, nullptr, &paths});
+}
+
 void RunFiles::add_model(const std::string& model_flag) { model_ = &model_flag; }
 
 void RunFiles::add_stdout_use(const std::string& what) { stdout_uses_.push_back(what); }
@@ -164,9 +168,16 @@ void RunFiles::check() const {
     std::optional<FileId> id;
   };
   std::vector<Read> reads;
-  for (const Input& input : inputs_)
-    if (!input.path->empty())
-      reads.push_back({"the input " + (*input.path == "-" ? std::string("<stdin>") : *input.path), file_id(*input.path)});
+  const auto add_read = [&reads](const std::string& flag, const std::string& path) {
+    if (path.empty()) return;
+    const std::string name = path == "-" ? "<stdin>" : path;
+    reads.push_back({(flag == "input" ? "the input " : "the " + flag + " input ") + name, file_id(path)});
+  };
+  for (const Input& input : inputs_) {
+    if (input.path) add_read(input.flag, *input.path);
+    if (input.paths)
+      for (const std::string& path : *input.paths) add_read(input.flag, path);
+  }
   if (model_) {
     try {
       const fs::path dir = resolve_model_dir(*model_);

@@ -32,6 +32,8 @@ class RunFiles {
                           OutputKind kind = OutputKind::file);
   // An input read from `path` ("-": stdin); `flag` names it in messages. Bound, read at check().
   void add_input(const std::string& flag, const std::string& path);
+  // A repeatable input flag (eval's --scores FILE ...): each of its paths.
+  void add_input(const std::string& flag, const std::vector<std::string>& paths);
   // The model directory (--model as given): its files are inputs too.
   void add_model(const std::string& model_flag);
   // Something else the command prints on stdout (eval's metrics table): no output may go there too.
@@ -52,7 +54,8 @@ class RunFiles {
   };
   struct Input {
     std::string flag;
-    const std::string* path;
+    const std::string* path = nullptr;
+    const std::vector<std::string>* paths = nullptr;  // a repeatable flag
   };
   std::vector<Output> outputs_;
   std::vector<Input> inputs_;
