@@ -22,10 +22,11 @@ Run add_convert_command(CLI::App& app);
 Run add_inspect_command(CLI::App& app);
 
 // Scores every row of `reader` and writes the per-row output (score_command.cc); `also` sees each
-// window too. nullopt when interrupted (the complete rows are kept for --resume).
+// window too. nullopt when interrupted (the complete rows are kept in FILE.partial; the message
+// points to --resume when `resumable`).
 std::optional<PairRunCounts> write_scores(io::PairReader& reader, ScoringSession& session,
                                           const InputOptions& input, const OutputOptions& output,
                                           bool quiet, const WindowSink& also = {},
-                                          const RowCheck& extra_check = {});
+                                          const RowCheck& extra_check = {}, bool resumable = true);
 
 }  // namespace simscore::cli

@@ -14,6 +14,8 @@
 #include "cli/commands.h"
 #include "cli/console.h"
 #include "cli/exit_codes.h"
+#include "cli/interrupt.h"
+#include "cli/run_files.h"
 #include "cli/model_options.h"
 #include "core/errors.h"
 #include "core/ops/convert.h"
@@ -32,6 +34,7 @@ struct ConvertOptions {
   std::string model;
   std::string precision = "fp16";
   std::string output;
+  RunFiles files;
 };
 
 // The order the safetensors reference implementation writes: larger dtypes first (so every tensor
@@ -139,15 +142,19 @@ void copy_other_files(const fs::path& from, const fs::path& to) {
   }
 }
 
+// SIGINT/SIGTERM end the conversion between steps; the temporary directory is then removed.
+void stop_if_asked() {
+  if (stop_requested()) throw Interrupted();
+}
+
 int run_convert(const ConvertOptions& o) {
+  o.files.check();
   const fs::path dir = resolve_model_dir(o.model);
   const bool int8 = o.precision == "int8";
   const DType target = o.precision == "bf16" ? DType::bf16 : DType::f16;  // int8: the other matrices
   io::read_encoder_config(dir / "config.json");  // refuse a directory that is not a model first
   const auto source = io::open_weights(dir);
   const fs::path out = fs::absolute(o.output).lexically_normal();
-  if (fs::exists(out))
-    throw ResourceError(fmt::format("{}: already exists; convert writes a new directory", out.string()));
 
   // Everything is written under a temporary name beside OUT_DIR and renamed at the end, so OUT_DIR
   // either does not exist or is complete.
@@ -158,6 +165,7 @@ int run_convert(const ConvertOptions& o) {
     std::vector<ConvertedTensor> converted;
     int quantized = 0;
     for (const io::TensorInfo& t : source->tensors()) {
+      stop_if_asked();
       const bool is_float = t.dtype == "F32" || t.dtype == "F16" || t.dtype == "BF16";
       if (int8 && is_float && t.shape.size() == 2 && io::int8_product_matrix(t.name)) {
         for (ConvertedTensor& c : quantize_tensor(*source, t)) converted.push_back(std::move(c));
@@ -186,7 +194,9 @@ int run_convert(const ConvertOptions& o) {
     } catch (const std::runtime_error& e) {
       throw ResourceError(e.what());
     }
+    stop_if_asked();
     copy_other_files(dir, temp);
+    stop_if_asked();
     fs::rename(temp, out);
     const std::string matrices =
         int8 ? fmt::format("{} matrices in int8 with {}-bit weights for this CPU's int8 kernels, the others in fp16",
@@ -217,7 +227,10 @@ Run add_convert_command(CLI::App& app) {
                       "fp16 (default), bf16, or int8 (the matrices --precision int8 multiplies in int8 "
                       "stored as int8 with a scale per row, for this CPU's int8 kernels; the others fp16)")
       ->check(CLI::IsMember({"fp16", "bf16", "int8"}));
-  command->add_option("OUT_DIR", options->output, "The new model directory (must not exist)")->required();
+  options->files.add_model(options->model);
+  options->files.add_output(*command, "OUT_DIR", options->output, "The new model directory (must not exist)",
+                            "the converted model", OutputKind::new_directory)
+      ->required();
   return [command, options] { return command->parsed() ? run_convert(*options) : -1; };
 }
 

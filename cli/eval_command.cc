@@ -15,7 +15,8 @@
 #include "cli/eval_tables.h"
 #include "cli/exit_codes.h"
 #include "cli/input_options.h"
-#include "cli/output_guard.h"
+#include "cli/run_files.h"
+#include "cli/run_identity.h"
 #include "cli/system_spec.h"
 #include "core/errors.h"
 #include "core/metrics/comparison.h"
@@ -45,6 +46,7 @@ struct EvalOptions {
   size_t bootstrap = 1000;               // resamples; 0: no intervals
   uint64_t seed = 0;
   TableFormat table = TableFormat::text;
+  RunFiles files;                        // every file the run reads and writes
 };
 
 std::optional<double> parse_label(const std::string& text) {
@@ -126,7 +128,7 @@ bool score_with_model(const EvalOptions& o, const ModelOptions& model, EvalSyste
       return false;
     }
   } else {
-    counts = write_scores(reader, session, o.input, o.output, o.run.quiet, collect, label_problem);
+    counts = write_scores(reader, session, o.input, o.output, o.run.quiet, collect, label_problem, false);
     if (!counts) return false;
   }
   system.report = session.report("eval", reader.display_name(), *counts);
@@ -145,7 +147,7 @@ void make_names_unique(std::vector<EvalSystem>& systems) {
 
 int run_eval(EvalOptions o) {
   if (!o.input.columns.label) o.input.columns.label = "";  // the default: "label" by name, else 3
-  check_outputs(o.input, o.output.path, o.run.report);
+  o.files.check();
   if (o.output.resume)
     throw CLI::ValidationError("--resume", "is for `score`: eval needs every score to compute its metrics");
   if (!o.score_files.empty() && o.input.shard.count > 1)
@@ -315,11 +317,14 @@ Run add_eval_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "eval", "Score a labelled pair file and print F1, precision, recall, AP, MCC, ROC-AUC, Pearson, Spearman");
   add_input_options(*command, options->input);
+  options->files.add_input("input", options->input.path);
+  options->files.add_stdout_use("the metrics table");
   command->add_option("--label", options->input.columns.label, "Column of the label (default: label when the header or JSON object has one, else 3)")
       ->check(column_spec());
   add_model_options(*command, options->model);
-  add_run_options(*command, options->run);
-  add_output_options(*command, options->output, "Also write the per-row scores here");
+  options->files.add_model(options->model.model);
+  add_output_options(*command, options->output, "Also write the per-row scores here", options->files);
+  add_run_options(*command, options->run, options->files);
   command->add_option("--threshold", options->threshold,
                       "Decision threshold: score >= threshold is predicted similar (default 0.5; see "
                       "docs/evaluation.md for cosine scores)")
@@ -329,13 +334,15 @@ Run add_eval_command(CLI::App& app) {
                       "metrics of graded labels such as STS-B's 0-5; without it, graded labels get the "
                       "correlations only)")
       ->check(finite_number);
-  command->add_option("--curve", options->curve,
-                      "Write the threshold curve here: TSV, one row per distinct score (threshold tp fp "
-                      "tn fn precision recall f1 fpr tpr)");
-  command->add_option("--html", options->html,
-                      "Write a self-contained HTML report here: score histogram per label, "
-                      "precision-recall, ROC and F1 curves (every system's, overlaid), metrics with "
-                      "intervals, warnings, run facts");
+  options->files.add_output(*command, "--curve", options->curve,
+                            "Write the threshold curve here: TSV, one row per distinct score (threshold tp "
+                            "fp tn fn precision recall f1 fpr tpr)",
+                            "the threshold curve");
+  options->files.add_output(*command, "--html", options->html,
+                            "Write a self-contained HTML report here: score histogram per label, "
+                            "precision-recall, ROC and F1 curves (every system's, overlaid), metrics "
+                            "with intervals, warnings, run facts",
+                            "the HTML page");
   command->add_option("--system", options->system_specs,
                       "Also evaluate another model configuration on the same rows (repeatable): "
                       "KEY=VALUE[,KEY=VALUE...] overriding this command's model options (model, "
@@ -346,6 +353,7 @@ Run add_eval_command(CLI::App& app) {
                       "Also evaluate existing scores (repeatable): one line per input row, the score "
                       "its last tab-separated field (empty: no score); named by the file")
       ->allow_extra_args(false);
+  options->files.add_input("--scores", options->score_files);
   command->add_option("--bootstrap", options->bootstrap,
                       "Resamples of the rows for the 95% intervals and paired differences (default "
                       "1000; 0: none)")
@@ -356,6 +364,7 @@ Run add_eval_command(CLI::App& app) {
                       "Apply the thresholds an earlier `eval --report` chose on another labelled file "
                       "(each system's best_threshold, by system name)")
       ->excludes("--threshold");
+  options->files.add_input("--threshold-from", options->threshold_from);
   const std::map<std::string, TableFormat> formats{{"text", TableFormat::text}, {"tsv", TableFormat::tsv}};
   command->add_option("--table", options->table,
                       "text (default: aligned tables) or tsv (one line per system and metric, then per "

@@ -22,6 +22,7 @@
 #include "cli/interrupt.h"
 #include "cli/manual.h"
 #include "cli/manual_text.h"
+#include "cli/run_files.h"
 #include "cli/usage_hint.h"
 #include "core/errors.h"
 #include "io/output_file.h"
@@ -67,13 +68,15 @@ int run(int argc, char** argv) {
 
 // A standard descriptor closed by the caller (`<&-`) would be taken by the next file we open, and
 // stdin would then read that file (or rows would be written into it): /dev/null holds the number,
-// and reading stdin is refused (mark_stdin_closed, open_pairs).
+// and reading stdin is refused (mark_stdin_closed, open_pairs); so is writing to a closed stdout
+// (mark_stdout_closed, RunFiles::check), which would otherwise discard every score.
 void occupy_closed_standard_streams() {
   for (int fd = 0; fd <= 2; ++fd) {
     if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
     const int null = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
     if (null >= 0 && null != fd) ::close(null);  // a lower descriptor was free: leave it
     if (fd == 0) mark_stdin_closed();
+    if (fd == 1) mark_stdout_closed();
   }
 }
 
@@ -98,6 +101,9 @@ int run_guarded(int argc, char** argv) {
   } catch (const ModelError& e) {
     print_error("simscore: model error: {}\n", e.what());
     return kModelError;
+  } catch (const io::OutputRefused& e) {
+    print_error("simscore: {}\n", e.what());
+    return kResourceError;
   } catch (const ResourceError& e) {
     print_error("simscore: resource error: {}\n", e.what());
     return kResourceError;

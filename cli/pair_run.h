@@ -46,6 +46,7 @@ struct PairRunCounts {
   size_t failed = 0;
   std::map<std::string, size_t> failed_by_reason;  // by io::row_failure_name
   size_t windows = 0;
+  size_t resumed = 0;  // --resume: rows kept from FILE.partial, not read for scoring again
 };
 
 // The rows of one window and their scores (nullopt: the row failed), in input order.

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cmath>
+#include <fstream>
+
 namespace simscore::cli {
 
 // An echoed field (--with-input, --id, the header) must stay in its column and on its row's line,
@@ -28,9 +32,9 @@ void append_field(std::string& text, const std::string& field) {
   }
 }
 
-void add_output_options(CLI::App& command, OutputOptions& o, const char* what) {
-  command.add_option("--output,-o", o.path,
-                     std::string(what) + " (as FILE.partial, renamed to FILE only when complete)");
+void add_output_options(CLI::App& command, OutputOptions& o, const char* what, RunFiles& files) {
+  files.add_output(command, "--output,-o", o.path,
+                   std::string(what) + " (as FILE.partial, renamed to FILE only when complete)", "the scores");
   command.add_flag("--with-input", o.with_input,
                    "Echo the input columns before each score (with --header the output has a header "
                    "line too)");
@@ -38,6 +42,31 @@ void add_output_options(CLI::App& command, OutputOptions& o, const char* what) {
                    "With -o FILE: continue an interrupted run after the complete rows of "
                    "FILE.partial (same input, --shard, --window and --threads: the result is then "
                    "identical)");
+}
+
+std::string score_line_problem(std::string_view line) {
+  const size_t tab = line.rfind('\t');
+  const std::string_view last = tab == std::string_view::npos ? line : line.substr(tab + 1);
+  if (last.empty() || last == "score") return "";
+  float value = 0;
+  const auto [end, error] = std::from_chars(last.data(), last.data() + last.size(), value);
+  if (error == std::errc() && end == last.data() + last.size() && std::isfinite(value)) return "";
+  return fmt::format("\"{}\" is not a score", last.substr(0, 40));
+}
+
+std::vector<double> scores_in(const std::string& path, bool header) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<double> scores;
+  std::string line;
+  if (header) std::getline(in, line);
+  while (std::getline(in, line)) {
+    const size_t tab = line.rfind('\t');
+    const std::string_view last = std::string_view(line).substr(tab == std::string::npos ? 0 : tab + 1);
+    float value = 0;
+    if (!last.empty() && std::from_chars(last.data(), last.data() + last.size(), value).ec == std::errc())
+      scores.push_back(value);
+  }
+  return scores;
 }
 
 std::string output_header(const OutputOptions& o, const io::PairReader& reader, bool has_id) {

@@ -10,8 +10,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "cli/run_files.h"
 #include "io/pair_reader.h"
 
 namespace simscore::cli {
@@ -22,7 +24,16 @@ struct OutputOptions {
   bool resume = false;
 };
 
-void add_output_options(CLI::App& command, OutputOptions& options, const char* what);
+// -o joins the run's files (`files`) as "the scores".
+void add_output_options(CLI::App& command, OutputOptions& options, const char* what, RunFiles& files);
+
+// Resuming: why a complete line of FILE.partial is not one of ours ("" when it can be): its last
+// field must be a score (a float, or empty for a failed row) or the header's "score".
+std::string score_line_problem(std::string_view line);
+
+// The scores of a written output file (a resumed run's page covers the rows kept from FILE.partial
+// too): the last field of every line after the header, failed rows (empty) left out.
+std::vector<double> scores_in(const std::string& path, bool header);
 
 // The header line written when the input has one (--header): the input's column names with
 // --with-input, else "id" (with --id), then "score".

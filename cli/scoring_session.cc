@@ -23,8 +23,9 @@ constexpr size_t kUnplannedBytes = size_t{24} << 20;
 
 }  // namespace
 
-void add_run_options(CLI::App& command, RunOptions& o) {
-  command.add_option("--report", o.report, "Write a JSON report of the run here (fields: docs/usage.md)");
+void add_run_options(CLI::App& command, RunOptions& o, RunFiles& files) {
+  files.add_output(command, "--report", o.report, "Write a JSON report of the run here (fields: docs/usage.md)",
+                   "the report");
   command.add_flag("--quiet,-q", o.quiet, "Print nothing but errors on stderr");
   command.add_option("--window", o.window,
                      "Rows read, scored and written at a time (default 10000): memory does not grow "
@@ -138,7 +139,8 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   io::RunReport r;
   r.command = command;
   r.input = input;
-  r.rows = counts.rows;
+  r.rows = counts.rows + counts.resumed;
+  r.resumed_rows = counts.resumed;
   r.rows_failed = counts.failed;
   r.rows_failed_by_reason = counts.failed_by_reason;
   // The precision asked for as the products run it: int8 (from fp16 storage), or the storage.
@@ -171,7 +173,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.batching.encodings_saved = stats.encodings_saved;
   r.batching.window_rows = window_rows_ ? window_rows_ : run_options_.window;
   r.throughput.seconds = seconds;
-  const double scored = static_cast<double>(counts.rows - counts.failed);
+  const double scored = static_cast<double>(counts.rows - counts.failed);  // this run's rows
   r.throughput.pairs_per_second = seconds > 0 ? scored / seconds : 0;
   r.throughput.tokens_per_second = seconds > 0 ? stats.tokens / seconds : 0;
   const double mean_length = stats.sequences ? static_cast<double>(stats.tokens) / stats.sequences : 0;

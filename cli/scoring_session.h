@@ -12,6 +12,7 @@
 #include "cli/model_options.h"
 #include "cli/pair_run.h"
 #include "cli/prompt_options.h"
+#include "cli/run_files.h"
 #include "core/encoder/bert_encoder.h"
 #include "io/run_report.h"
 
@@ -26,7 +27,8 @@ struct RunOptions {
   PromptOptions prompts;    // --prompt, --prompt-a, --prompt-b
 };
 
-void add_run_options(CLI::App& command, RunOptions& options);
+// --report joins the run's files (`files`) as "the report".
+void add_run_options(CLI::App& command, RunOptions& options, RunFiles& files);
 
 // Writes `report` to --report and summarises it on stderr unless --quiet (after the session that
 // made it may be gone: eval loads one model at a time).

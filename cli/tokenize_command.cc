@@ -9,6 +9,7 @@
 #include "cli/exit_codes.h"
 #include "cli/input_options.h"
 #include "cli/model_options.h"
+#include "cli/run_files.h"
 #include "cli/score_output.h"
 #include "cli/number_check.h"
 #include "core/errors.h"
@@ -25,6 +26,7 @@ struct TokenizeOptions {
   std::string output = "-";
   size_t max_length = 0;
   bool single = false;
+  RunFiles files;
 };
 
 void append_ids(std::string& text, const std::vector<int32_t>& ids) {
@@ -35,6 +37,7 @@ void append_ids(std::string& text, const std::vector<int32_t>& ids) {
 }
 
 int run_tokenize(const TokenizeOptions& o) {
+  o.files.check();
   const auto dir = resolve_model_dir(o.model);
   const io::LoadedTokenizer loaded = io::load_tokenizer(dir);
   const io::MaxLength max_length = io::effective_max_length(
@@ -84,9 +87,11 @@ Run add_tokenize_command(CLI::App& app) {
       "Print each row's pair encoding: token ids, a tab, token type ids (as HuggingFace gives them); "
       "with --id the row's id and a tab first");
   add_input_options(*command, options->input);
+  options->files.add_input("input", options->input.path);
   command->add_option("--model,-m", options->model, "Model directory (tokenizer files are enough) or cached ORG/NAME[@REVISION]")
       ->check(model_spec_given());
-  command->add_option("--output,-o", options->output, "Write here instead of stdout");
+  options->files.add_model(options->model);
+  options->files.add_output(*command, "--output,-o", options->output, "Write here instead of stdout", "the token ids");
   command->add_option("--max-length", options->max_length,
                       "Maximum tokens per encoding (default: from the model directory)")
       ->check(whole_number())

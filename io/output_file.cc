@@ -13,9 +13,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/errors.h"
+
 namespace simscore::io {
 
 namespace fs = std::filesystem;
+
+bool names_a_descriptor(const std::string& path) {
+  return path.starts_with("/dev/") || path.starts_with("/proc/");
+}
 
 namespace {
 
@@ -39,11 +45,6 @@ size_t keep_complete_lines(const fs::path& path, size_t max_lines = SIZE_MAX) {
   return lines;
 }
 
-// /dev/stdout, /dev/fd/N, /proc/self/fd/N and the like: names of an open descriptor, written through.
-bool names_a_descriptor(const std::string& path) {
-  return path.starts_with("/dev/") || path.starts_with("/proc/");
-}
-
 // `path` with its symlinks followed (at most 40, as the kernel does), also when the last target
 // does not exist yet: writing replaces the target, never the link.
 fs::path follow_links(const fs::path& path) {
@@ -59,11 +60,29 @@ fs::path follow_links(const fs::path& path) {
   throw_errno(ELOOP, "cannot follow " + path.string());
 }
 
-std::string read_text(const fs::path& path) {
+// A side file of ours, read without following a link planted under its name.
+std::string read_own_file(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ELOOP)
+    throw OutputRefused("cannot resume: " + path.string() + " is a symbolic link, not a file simscore wrote");
+  if (fd < 0) throw_errno(errno, "cannot read " + path.string());
+  std::string text;
+  char buffer[1 << 12];
+  for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<size_t>(n));
+  ::close(fd);
+  return text;
+}
+
+// The first complete line of `path` that `problem` rejects, as "line N: why"; "" when none.
+std::string first_bad_line(const fs::path& path, const LineCheck& problem) {
   std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  size_t number = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    if (in.eof()) break;  // the incomplete last line is cut off anyway
+    if (std::string why = problem(line); !why.empty()) return "line " + std::to_string(number) + ": " + why;
+  }
+  return "";
 }
 
 // "key: value" lines of `expected` whose value differs in `found`, one per line.
@@ -89,33 +108,7 @@ std::string fingerprint_differences(const std::string& found, const std::string&
 
 }  // namespace
 
-bool same_file(const std::string& a, const std::string& b) {
-  if (a.empty() || b.empty() || a == "-" || b == "-") return false;
-  struct stat x, y;
-  if (::stat(a.c_str(), &x) != 0 || ::stat(b.c_str(), &y) != 0) return false;
-  return x.st_dev == y.st_dev && x.st_ino == y.st_ino;
-}
-
-std::string output_path_problem(const std::string& path) {
-  if (path.empty() || path == "-") return "";
-  fs::path target;
-  try {
-    target = follow_links(path);
-  } catch (const std::system_error& error) {
-    return error.what();
-  }
-  if (names_a_descriptor(target.string())) return "";
-  struct stat info;
-  if (::stat(target.c_str(), &info) == 0) {
-    if (S_ISDIR(info.st_mode)) return "cannot write " + path + ": it is a directory";
-    if (!S_ISREG(info.st_mode)) return "";  // a device or a FIFO: written through
-  }
-  const fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    return "cannot write " + path + ": its directory " + dir.string() + " is not writable (" +
-           std::strerror(errno) + ")";
-  return "";
-}
+fs::path output_target(const std::string& path) { return follow_links(path); }
 
 bool OutputFile::replaced_atomically(const std::string& path) {
   if (path.empty() || path == "-") return false;
@@ -124,7 +117,8 @@ bool OutputFile::replaced_atomically(const std::string& path) {
   return !names_a_descriptor(target.string()) && (::stat(target.c_str(), &info) != 0 || S_ISREG(info.st_mode));
 }
 
-OutputFile::OutputFile(const std::string& path, bool resume, const std::string& fingerprint) {
+OutputFile::OutputFile(const std::string& path, bool resume, const std::string& fingerprint,
+                       const LineCheck& line_problem) {
   if (path.empty() || path == "-") {
     stream_ = stdout;
     display_name_ = "<stdout>";
@@ -144,7 +138,7 @@ OutputFile::OutputFile(const std::string& path, bool resume, const std::string& 
       return;
     }
   }
-  open_partial(resume, fingerprint);
+  open_partial(resume, fingerprint, line_problem);
 }
 
 // Devices, FIFOs and descriptors are not ours to replace: written in place, as a shell's `>` would
@@ -153,6 +147,8 @@ void OutputFile::open_through(const fs::path& target) {
   struct stat info;
   const bool regular = ::stat(target.c_str(), &info) == 0 && S_ISREG(info.st_mode);
   const int fd = ::open(target.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY | (regular ? O_APPEND : 0));
+  // A FIFO's open waits for a reader; SIGINT/SIGTERM (handled without SA_RESTART) end the wait.
+  if (fd < 0 && errno == EINTR) throw Interrupted();
   if (fd < 0) throw_errno(errno, "cannot open " + display_name_);
   stream_ = ::fdopen(fd, regular ? "a" : "w");
   if (!stream_) {
@@ -164,29 +160,55 @@ void OutputFile::open_through(const fs::path& target) {
 // FILE.partial, locked for the whole run: a second run onto FILE refuses instead of truncating or
 // interleaving with the first. The lock is taken on the file the name holds *after* locking, so a
 // run that opened the name just before the first run renamed it does not lock the renamed file.
-void OutputFile::open_partial(bool resume, const std::string& fingerprint) {
+// A fresh run creates the name anew (O_EXCL): what an earlier run left there, or a link planted
+// there, loses its name and is never written through. A replaced FILE's mode (e.g. 0600) is kept.
+int OutputFile::open_own_partial(bool resume) {
+  struct stat old;
+  const bool replacing = ::stat(final_path_.c_str(), &old) == 0 && S_ISREG(old.st_mode);
+  for (;;) {
+    int fd = -1;
+    if (resume) {
+      fd = ::open(temp_path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+      if (fd < 0 && errno == ELOOP)
+        throw OutputRefused("cannot resume " + temp_path_.string() + ": it is a symbolic link, not a file simscore wrote");
+      if (fd < 0 && errno != ENOENT) throw_errno(errno, "cannot open " + temp_path_.string());
+      struct stat info;
+      if (fd >= 0 && ::fstat(fd, &info) == 0 && (!S_ISREG(info.st_mode) || info.st_nlink != 1)) {
+        ::close(fd);
+        throw OutputRefused("cannot resume " + temp_path_.string() +
+                            (S_ISREG(info.st_mode) ? ": it has other names (a hard link), so it is not a file simscore wrote"
+                                                   : ": it is not a regular file"));
+      }
+    }
+    if (fd < 0) {
+      fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666);
+      if (fd < 0 && errno == EEXIST) {
+        remove_stale(temp_path_);
+        continue;
+      }
+      if (fd < 0) throw_errno(errno, "cannot create " + temp_path_.string());
+      if (replacing && ::fchmod(fd, old.st_mode & 07777) != 0) throw_errno(errno, "cannot set the mode of " + temp_path_.string());
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      ::close(fd);
+      if (error == EWOULDBLOCK) throw_busy();
+      throw_errno(error, "cannot lock " + temp_path_.string());
+    }
+    struct stat opened, named;
+    if (::fstat(fd, &opened) == 0 && ::lstat(temp_path_.c_str(), &named) == 0 &&
+        opened.st_dev == named.st_dev && opened.st_ino == named.st_ino)
+      return fd;
+    ::close(fd);  // renamed away by the run that held it: take the new name's file
+  }
+}
+
+void OutputFile::open_partial(bool resume, const std::string& fingerprint, const LineCheck& line_problem) {
   temp_path_ = final_path_;
   temp_path_ += ".partial";
   fingerprint_path_ = temp_path_;
   fingerprint_path_ += ".fingerprint";
-  int fd = -1;
-  for (;;) {
-    fd = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0666);
-    if (fd < 0) throw_errno(errno, "cannot create " + temp_path_.string());
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      const int error = errno;
-      ::close(fd);
-      if (error == EWOULDBLOCK)
-        throw_errno(EBUSY, "another run is writing " + display_name_ + " (" + temp_path_.string() +
-                               " is locked); refusing to write it too");
-      throw_errno(error, "cannot lock " + temp_path_.string());
-    }
-    struct stat opened, named;
-    if (::fstat(fd, &opened) == 0 && ::stat(temp_path_.c_str(), &named) == 0 &&
-        opened.st_dev == named.st_dev && opened.st_ino == named.st_ino)
-      break;
-    ::close(fd);  // renamed away by the run that held it: take the new name's file
-  }
+  const int fd = open_own_partial(resume);
   stream_ = ::fdopen(fd, "a");
   if (!stream_) {
     ::close(fd);
@@ -195,24 +217,62 @@ void OutputFile::open_partial(bool resume, const std::string& fingerprint) {
   struct stat info;
   const bool has_rows = ::fstat(fd, &info) == 0 && info.st_size > 0;
   if (resume && has_rows) {
-    std::error_code missing;
-    if (!fingerprint.empty()) {
-      if (!fs::exists(fingerprint_path_, missing))
-        throw_errno(EINVAL, "cannot resume " + temp_path_.string() + ": " + fingerprint_path_.string() +
-                                " (what input and options wrote it) is missing, so it cannot be checked");
-      const std::string differences = fingerprint_differences(read_text(fingerprint_path_), fingerprint);
-      if (!differences.empty())
-        throw_errno(EINVAL, "cannot resume " + temp_path_.string() +
-                                ": it was written with another input or other options:" + differences);
-    }
+    if (!fingerprint.empty()) check_fingerprint(fingerprint);
+    if (line_problem)
+      if (const std::string bad = first_bad_line(temp_path_, line_problem); !bad.empty())
+        throw OutputRefused("cannot resume " + temp_path_.string() + ": " + bad +
+                            ": not a line simscore wrote; run without --resume to start over");
     resumed_lines_ = keep_complete_lines(temp_path_);
     return;
   }
   if (::ftruncate(fd, 0) != 0) fail("cannot truncate");
-  if (fingerprint.empty()) return;
-  std::ofstream sidecar(fingerprint_path_, std::ios::binary | std::ios::trunc);
-  sidecar << fingerprint;
-  if (!sidecar.flush()) throw_errno(errno, "cannot write " + fingerprint_path_.string());
+  if (!fingerprint.empty()) write_fingerprint(fingerprint);
+}
+
+void OutputFile::check_fingerprint(const std::string& fingerprint) const {
+  struct stat info;
+  if (::lstat(fingerprint_path_.c_str(), &info) != 0)
+    throw OutputRefused("cannot resume " + temp_path_.string() + ": " + fingerprint_path_.string() +
+                        " (what input and options wrote it) is missing, so it cannot be checked; run "
+                        "without --resume to start over");
+  const std::string differences = fingerprint_differences(read_own_file(fingerprint_path_), fingerprint);
+  if (!differences.empty())
+    throw OutputRefused("cannot resume " + temp_path_.string() + ": it was written with another input or "
+                        "other options:" + differences + "\nrun without --resume to start over");
+}
+
+// Under a fresh name: a link planted as FILE.partial.fingerprint loses its name, its target is untouched.
+void OutputFile::write_fingerprint(const std::string& fingerprint) const {
+  if (::unlink(fingerprint_path_.c_str()) != 0 && errno != ENOENT)
+    throw_errno(errno, "cannot replace " + fingerprint_path_.string());
+  const int fd = ::open(fingerprint_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+  if (fd < 0) throw_errno(errno, "cannot create " + fingerprint_path_.string());
+  const bool written = ::write(fd, fingerprint.data(), fingerprint.size()) == static_cast<ssize_t>(fingerprint.size());
+  const int error = errno;
+  ::close(fd);
+  if (!written) throw_errno(error, "cannot write " + fingerprint_path_.string());
+}
+
+void OutputFile::throw_busy() const {
+  throw_errno(EBUSY, "another run is writing " + display_name_ + " (" + temp_path_.string() +
+                         " is locked); refusing to write it too");
+}
+
+// What holds the name FILE.partial before a fresh run: a link is unlinked (its target untouched);
+// a file is unlinked once its lock shows no run is writing it.
+void OutputFile::remove_stale(const fs::path& path) const {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0 && errno != ELOOP && errno != ENOENT) throw_errno(errno, "cannot replace " + path.string());
+  if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) throw_busy();
+    throw_errno(error, "cannot lock " + path.string());
+  }
+  const bool removed = ::unlink(path.c_str()) == 0 || errno == ENOENT;
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  if (!removed) throw_errno(error, "cannot replace " + path.string());
 }
 
 OutputFile::~OutputFile() {
@@ -227,6 +287,7 @@ OutputFile::~OutputFile() {
 
 void OutputFile::fail(const char* what) const {
   if (errno == EPIPE) throw BrokenPipe();
+  if (errno == EINTR) throw Interrupted();  // a write waiting on a full FIFO, ended by SIGINT/SIGTERM
   throw_errno(errno, std::string(what) + " " + (temp_path_.empty() ? display_name_ : temp_path_.string()));
 }
 

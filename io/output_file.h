@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -22,12 +23,21 @@ class BrokenPipe : public std::runtime_error {
   BrokenPipe() : std::runtime_error("broken pipe") {}
 };
 
-// True when both paths name the same existing file (same device and inode, links followed).
-bool same_file(const std::string& a, const std::string& b);
+// What is on disk forbids the write asked for: a --resume whose FILE.partial was written by
+// another input or other options, or holds what we did not write; a side file that is a link.
+class OutputRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
-// Why `path` cannot be an output, checked before any work is done ("" when it can): an existing
-// directory, or a missing or read-only parent directory for a file we would create.
-std::string output_path_problem(const std::string& path);
+// The file writing `path` creates or replaces: its symlinks followed (a link's target is replaced,
+// never the link), also when the last target does not exist yet.
+std::filesystem::path output_target(const std::string& path);
+// /dev/stdout, /dev/fd/N, /proc/self/fd/N and the like: names of an open descriptor, written through.
+bool names_a_descriptor(const std::string& path);
+
+// Resuming: why a complete line of FILE.partial cannot be one we wrote ("" when it can).
+using LineCheck = std::function<std::string(std::string_view line)>;
 
 class OutputFile {
  public:
@@ -38,7 +48,11 @@ class OutputFile {
   // `fingerprint` (one "key: value" per line) describes the input and the options that change the
   // output; it is kept beside PATH.partial (as PATH.partial.fingerprint) so that a resume with
   // another input or other options is refused, naming what differs.
-  explicit OutputFile(const std::string& path, bool resume = false, const std::string& fingerprint = "");
+  // `line_problem` (resuming) checks every complete line kept: a hand-edited FILE.partial is refused.
+  // FILE.partial and its fingerprint are ours alone: created anew (O_EXCL, O_NOFOLLOW), so a link
+  // planted under either name is removed, never written through. A replaced file keeps its mode.
+  explicit OutputFile(const std::string& path, bool resume = false, const std::string& fingerprint = "",
+                      const LineCheck& line_problem = {});
   // True when `path` would be written as PATH.partial and renamed (a regular file or a new name),
   // false for stdout, devices, FIFOs and descriptors, which are written in place.
   static bool replaced_atomically(const std::string& path);
@@ -65,8 +79,13 @@ class OutputFile {
 
  private:
   void open_through(const std::filesystem::path& target);
-  void open_partial(bool resume, const std::string& fingerprint);
+  void open_partial(bool resume, const std::string& fingerprint, const LineCheck& line_problem);
+  int open_own_partial(bool resume);
+  void check_fingerprint(const std::string& fingerprint) const;
+  void write_fingerprint(const std::string& fingerprint) const;
   void fail(const char* what) const;
+  [[noreturn]] void throw_busy() const;
+  void remove_stale(const std::filesystem::path& path) const;
 
   std::FILE* stream_ = nullptr;
   std::filesystem::path final_path_;

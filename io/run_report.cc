@@ -13,6 +13,7 @@ nlohmann::json to_json(const RunReport& r) {
       {"command", r.command},
       {"input", r.input},
       {"rows", r.rows},
+      {"resumed_rows", r.resumed_rows},
       {"rows_failed", r.rows_failed},
       {"rows_failed_by_reason", r.rows_failed_by_reason},
       {"precision", r.precision},
@@ -91,8 +92,10 @@ std::string summary(const RunReport& r) {
   constexpr double kMiB = 1024.0 * 1024.0;
   const auto load = r.stage_seconds.find("load");
   std::string s = fmt::format(
-      "simscore: {} rows ({} failed) scored in {:.2f} s{}: {:.1f} pairs/s, {:.0f} tokens/s, {:.1f} GFLOP/s\n",
-      r.rows, r.rows_failed, r.throughput.seconds,
+      "simscore: {} rows ({} failed{}) scored in {:.2f} s{}: {:.1f} pairs/s, {:.0f} tokens/s, {:.1f} GFLOP/s\n",
+      r.rows, r.rows_failed,
+      r.resumed_rows ? fmt::format("; resumed: {} kept from the interrupted run", r.resumed_rows) : "",
+      r.throughput.seconds,
       load == r.stage_seconds.end() ? "" : fmt::format(" after {:.2f} s loading the model", load->second),
       r.throughput.pairs_per_second, r.throughput.tokens_per_second, r.throughput.gflops);
   s += fmt::format("simscore: peak RSS {:.1f} MiB (weights {:.1f} MiB {}, activation arena {:.1f} MiB){}\n",

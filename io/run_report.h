@@ -16,7 +16,8 @@ namespace simscore::io {
 struct RunReport {
   std::string command;  // "score", "eval"
   std::string input;
-  size_t rows = 0;
+  size_t rows = 0;          // every row of the output, those kept by --resume included
+  size_t resumed_rows = 0;  // --resume: rows kept from FILE.partial, scored by the interrupted run
   size_t rows_failed = 0;
   std::map<std::string, size_t> rows_failed_by_reason;
   std::string precision;

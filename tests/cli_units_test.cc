@@ -408,7 +408,8 @@ TEST_F(CliOutputHeader, NamesTheColumnsOfEachLayout) {
 TEST(CliOutputOptions, FlagsFillTheOptions) {
   CLI::App app;
   cli::OutputOptions options;
-  cli::add_output_options(app, options, "Write here");
+  cli::RunFiles files;
+  cli::add_output_options(app, options, "Write here", files);
   EXPECT_EQ(options.path, "-");
   EXPECT_FALSE(options.with_input);
   EXPECT_FALSE(options.resume);
