@@ -1,7 +1,5 @@
 #include "core/ops/int8_linear.h"
 
-#include <Eigen/Core>
-
 #include <algorithm>
 #include <cmath>
 #include <dnnl.hpp>
@@ -11,8 +9,8 @@
 #include <unordered_map>
 
 #include "core/errors.h"
-#include "core/ops/activation.h"
 #include "core/ops/gemm.h"
+#include "core/ops/int8_rows.h"
 #include "core/ops/onednn_prepack.h"
 #include "core/ops/onednn_scratchpad.h"
 
@@ -85,23 +83,6 @@ Int8Matrix quantize_weight_rows(const BlockSpec& spec, int limit) {
   std::vector<float> block(static_cast<size_t>(spec.outputs) * spec.inputs);
   widen_block(*spec.layer, spec.first_out, spec.outputs, spec.first_in, spec.inputs, block.data());
   return quantize_matrix_rows(block.data(), spec.outputs, spec.inputs, limit, spec.first_out);
-}
-
-void quantize_rows(const float* x, int rows, int cols, int shift, uint8_t* q, float* scales) {
-#pragma omp parallel for schedule(static)
-  for (int r = 0; r < rows; ++r) {
-    const float* v = x + static_cast<size_t>(r) * cols;
-    // A non-finite row quantizes to zeros with a NaN scale, so its outputs are NaN, not a number.
-    const auto [inverse, scale] = symmetric_scale(v, cols, 127);
-    scales[r] = scale;
-    uint8_t* out = q + static_cast<size_t>(r) * cols;
-    if (!std::isfinite(scale)) {  // converting its NaN products to int would be undefined
-      std::fill(out, out + cols, static_cast<uint8_t>(shift));
-      continue;
-    }
-    for (int c = 0; c < cols; ++c)
-      out[c] = static_cast<uint8_t>(static_cast<int>(std::nearbyint(v[c] * inverse)) + shift);
-  }
 }
 
 struct Int8Linear::Impl {
@@ -283,22 +264,13 @@ void Int8Linear::operator()(const void* input, int rows, void* output, float* sc
                                      {DNNL_ARG_SCRATCHPAD, scratchpad}});
   stream.wait();
 
-  // The epilogue, one pass in fp32: dequantize, bias, running sum, activation.
-  using Array = Eigen::ArrayXf;
-  const Eigen::Map<const Array> column_scales(p.column_scales.data(), p.n);
-  const Eigen::Map<const Eigen::ArrayXi> shift_sums(p.shift_sums.data(), p.n);
-  const float* bias = spec_.bias ? spec_.layer->bias.data() + spec_.first_out : nullptr;
-#pragma omp parallel for schedule(static)
-  for (int m = 0; m < rows; ++m) {
-    const Eigen::Map<const Eigen::ArrayXi> sum(sums + static_cast<size_t>(m) * p.n, p.n);
-    Eigen::Map<Array> out(y + static_cast<size_t>(m) * p.ldy, p.n);
-    Array v = (sum - shift_sums).cast<float>() * (column_scales * row_scales[m]);
-    if (bias) v += Eigen::Map<const Array>(bias, p.n);
-    if (spec_.accumulate) v += out;
-    out = v;
-    // One row: inside this parallel loop the activation's own loop runs on this thread.
-    if (spec_.activation) add_bias_activation(out.data(), nullptr, 1, p.n, *spec_.activation);
-  }
+  dequantize_rows(sums, row_scales, rows, p.n,
+                  {.shift_sums = p.shift_sums.data(),
+                   .column_scales = p.column_scales.data(),
+                   .bias = spec_.bias ? spec_.layer->bias.data() + spec_.first_out : nullptr,
+                   .accumulate = spec_.accumulate,
+                   .activation = spec_.activation},
+                  y, p.ldy);
 }
 
 }  // namespace simscore

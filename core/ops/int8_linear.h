@@ -4,7 +4,7 @@
 // quantized per row (token) at every call. oneDNN multiplies u8 x s8 -> s32 (x shifted by +128; the
 // shift's contribution 128 * sum_k W[n, k] is precomputed per output and subtracted); one pass then
 // dequantizes with the row and column scales and adds the bias, the running sum and the activation,
-// all in fp32. What this costs in accuracy is the two roundings: half a step of each row's scale
+// all in fp32. Both passes are vectorized kernels of their own (core/ops/int8_rows.h). What this costs in accuracy is the two roundings: half a step of each row's scale
 // (largest magnitude / 127 for x, / int8_weight_limit() for W) per element; tests/int8_test.cc
 // states the bound.
 
@@ -37,10 +37,6 @@ Int8Matrix quantize_weight_rows(const BlockSpec& spec, int limit = int8_weight_l
 // The same for a row-major fp32 matrix w[rows, cols] (`simscore convert --precision int8` writes
 // what a run quantizing at load would make); `first_row` only names rows in errors.
 Int8Matrix quantize_matrix_rows(const float* w, int rows, int cols, int limit, int first_row = 0);
-
-// x[rows, cols] -> q[rows, cols] + shift, scale per row: x ~= scale[r] * q[r, :], q in [-127, 127],
-// rounded to nearest (ties to even). `shift` is 0 for s8 or 128 for u8 (q + 128 fits a byte).
-void quantize_rows(const float* x, int rows, int cols, int shift, uint8_t* q, float* scales);
 
 // How activations enter oneDNN's product: u8 after a +128 shift (the form int8 kernels without
 // VNNI multiply natively; the shift's share is precomputed per output and subtracted), or s8 as
