@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <random>
@@ -226,7 +227,7 @@ TEST_F(CpuIsaTest, Int8QuantizeRowsRoundsToNearestEven) {
 }
 
 // The int8 product's output pass: every variant against double precision, with and without bias,
-// running sum and activation, into rows wider than the product (a column block of y).
+// running sum and activation, into rows wider than the product (a column block of y), and in place.
 TEST_F(CpuIsaTest, Int8DequantizeRowsMatchesDoublePrecision) {
   const int rows = 5, n = 77, ldy = 100;
   std::mt19937 rng(11);
@@ -242,12 +243,20 @@ TEST_F(CpuIsaTest, Int8DequantizeRowsMatchesDoublePrecision) {
     for (bool with_bias : {false, true})
       for (bool accumulate : {false, true})
         for (std::optional<Activation> activation : {std::optional<Activation>{}, std::optional(Activation::gelu_erf)}) {
+          const Int8Epilogue epilogue{.shift_sums = shift_sums.data(), .column_scales = column_scales.data(),
+                                      .bias = with_bias ? bias.data() : nullptr, .accumulate = accumulate,
+                                      .activation = activation};
           auto y = start;
-          dequantize_rows(sums.data(), row_scales.data(), rows, n,
-                          {.shift_sums = shift_sums.data(), .column_scales = column_scales.data(),
-                           .bias = with_bias ? bias.data() : nullptr, .accumulate = accumulate,
-                           .activation = activation},
-                          y.data(), ldy);
+          dequantize_rows(sums.data(), n, row_scales.data(), rows, n, epilogue, y.data(), ldy);
+          if (!accumulate) {  // the sums in y's own rows, converted in place: the same bytes
+            auto in_place = start;
+            for (int r = 0; r < rows; ++r)
+              std::memcpy(in_place.data() + static_cast<size_t>(r) * ldy, sums.data() + static_cast<size_t>(r) * n,
+                          sizeof(int32_t) * n);
+            dequantize_rows(reinterpret_cast<const int32_t*>(in_place.data()), ldy, row_scales.data(), rows, n,
+                            epilogue, in_place.data(), ldy);
+            ASSERT_EQ(std::memcmp(in_place.data(), y.data(), sizeof(float) * y.size()), 0);
+          }
           for (int r = 0; r < rows; ++r)
             for (int c = 0; c < ldy; ++c) {
               const size_t i = static_cast<size_t>(r) * ldy + c;

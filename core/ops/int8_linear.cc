@@ -24,6 +24,12 @@ const dnnl::engine& cpu_engine() { return onednn_cpu_engine(); }
 
 constexpr size_t aligned(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
+// How many s32 sums one kernel call writes before the epilogue reads them back: the rows of a call
+// are chosen so its sums fit in about 1 MiB, a core's L2 (or a share of L3). Measured on an AMD EPYC
+// with AVX512-VNNI, 1 thread, bert-base shapes at 2,048 rows: whole product 0.84-0.89x the kernel
+// alone with 1 MiB blocks, 0.83-0.86x with 256 KiB, 0.74-0.80x unblocked.
+constexpr int kBlockSumBytes = 1 << 20;
+
 // limit / max|v| and the scale max|v| / limit that undoes it; (0, 0) for an all-zero v, (0, NaN)
 // when v holds an infinity or a NaN.
 std::pair<float, float> symmetric_scale(const float* v, int n, int limit) {
@@ -94,6 +100,7 @@ struct Int8Linear::Impl {
   std::vector<int32_t> shift_sums;   // 128 * sum_k W[n, k] for u8 sources, else zeros
   std::string kernel;
   bool in_place = false;             // `weights` reads the stored int8 matrix (Linear::int8)
+  int block_rows = 0;                // rows per kernel call (operator())
   mutable std::mutex mutex;
   struct Product {
     dnnl::matmul primitive;
@@ -167,6 +174,7 @@ Int8Linear::Int8Linear(const BlockSpec& spec, Int8Source source) : impl_(std::ma
   p.k = spec.inputs;
   p.n = spec.outputs;
   p.ldy = spec.ldy ? spec.ldy : spec.outputs;
+  p.block_rows = std::max(32, kBlockSumBytes / (4 * p.n) / 32 * 32);
   // Held as int8 (Linear::int8: quantized as it loaded, or converted): its rows and scales as they
   // are, the block's columns read with the whole row's stride (a row's scale is the whole row's, so
   // the FFN output's column blocks sum to the whole product); else quantized here from the stored
@@ -251,26 +259,38 @@ void Int8Linear::operator()(const void* input, int rows, void* output, float* sc
   auto* q = reinterpret_cast<uint8_t*>(scratch);
   auto* row_scales = reinterpret_cast<float*>(q + aligned(r * p.k));
   auto* sums = reinterpret_cast<int32_t*>(reinterpret_cast<char*>(row_scales) + aligned(r * sizeof(float)));
-  quantize_rows(x, rows, p.k, p.source == Int8Source::u8_shifted ? 128 : 0, q, row_scales);
-
-  const Impl::Product product = p.product(rows);
-  memory src(memory::desc({rows, p.k}, p.source_type(), Tag::ab), cpu_engine(), q);
-  memory dst(memory::desc({rows, p.n}, memory::data_type::s32, Tag::ab), cpu_engine(), sums);
-  memory scratchpad(product.scratchpad, cpu_engine(), onednn_scratchpad(product.scratchpad.get_size()));
+  const Int8Epilogue epilogue{.shift_sums = p.shift_sums.data(),
+                              .column_scales = p.column_scales.data(),
+                              .bias = spec_.bias ? spec_.layer->bias.data() + spec_.first_out : nullptr,
+                              .accumulate = spec_.accumulate,
+                              .activation = spec_.activation};
+  const int shift = p.source == Int8Source::u8_shifted ? 128 : 0;
   dnnl::stream stream(cpu_engine());
-  product.primitive.execute(stream, {{DNNL_ARG_SRC, src},
-                                     {DNNL_ARG_WEIGHTS, p.weights},
-                                     {DNNL_ARG_DST, dst},
-                                     {DNNL_ARG_SCRATCHPAD, scratchpad}});
-  stream.wait();
-
-  dequantize_rows(sums, row_scales, rows, p.n,
-                  {.shift_sums = p.shift_sums.data(),
-                   .column_scales = p.column_scales.data(),
-                   .bias = spec_.bias ? spec_.layer->bias.data() + spec_.first_out : nullptr,
-                   .accumulate = spec_.accumulate,
-                   .activation = spec_.activation},
-                  y, p.ldy);
+  // A block of rows at a time: its s32 sums are read back by the epilogue while they are still in
+  // cache, instead of the whole batch's sums going out to memory and back. The sums are exact
+  // integers, so a row's result does not depend on the block it ran in.
+  const int block_rows = p.block_rows;
+  const bool in_place = !spec_.accumulate && p.ldy == p.n;
+  for (int first = 0; first < rows; first += block_rows) {
+    const int count = std::min(block_rows, rows - first);
+    uint8_t* block_q = q + static_cast<size_t>(first) * p.k;
+    quantize_rows(x + static_cast<size_t>(first) * p.k, count, p.k, shift, block_q, row_scales + first);
+    const Impl::Product product = p.product(count);
+    memory src(memory::desc({count, p.k}, p.source_type(), Tag::ab), cpu_engine(), block_q);
+    // Without a running sum to add, into dense rows of y (the kernel's s32 output is dense), the
+    // kernel writes its sums where the block's outputs go and the epilogue turns them into fp32 in
+    // place: one buffer in cache, not two.
+    float* block_y = y + static_cast<size_t>(first) * p.ldy;
+    int32_t* block_sums = in_place ? reinterpret_cast<int32_t*>(block_y) : sums;
+    memory dst(memory::desc({count, p.n}, memory::data_type::s32, Tag::ab), cpu_engine(), block_sums);
+    memory scratchpad(product.scratchpad, cpu_engine(), onednn_scratchpad(product.scratchpad.get_size()));
+    product.primitive.execute(stream, {{DNNL_ARG_SRC, src},
+                                       {DNNL_ARG_WEIGHTS, p.weights},
+                                       {DNNL_ARG_DST, dst},
+                                       {DNNL_ARG_SCRATCHPAD, scratchpad}});
+    stream.wait();
+    dequantize_rows(block_sums, p.n, row_scales + first, count, p.n, epilogue, block_y, p.ldy);
+  }
 }
 
 }  // namespace simscore

@@ -16,41 +16,37 @@
 namespace simscore::SIMSCORE_ISA_NS {
 namespace {
 
-// The largest |v[i]|, or NaN when v holds an infinity or a NaN (each v[i] * 0 is then NaN, and a
-// sum of them stays NaN; the largest magnitude alone could miss a NaN).
+// The largest |v[i]|, or NaN when v holds an infinity or a NaN. Compared as the magnitudes' bit
+// patterns, integers that order as the magnitudes do, with an infinity or a NaN above every finite
+// value (an integer max has no NaN to lose, and a one-cycle dependency from one step to the next).
 float largest_magnitude(const float* v, int n) {
+  constexpr uint32_t kMagnitude = 0x7fffffffu, kInfinity = 0x7f800000u;
   int i = 0;
-  float largest = 0.0f, poison = 0.0f;
+  uint32_t largest = 0;
 #if defined(__AVX512F__)
-  __m512 big = _mm512_setzero_ps(), bad = _mm512_setzero_ps();
-  for (; i + 16 <= n; i += 16) {
-    const __m512 x = _mm512_loadu_ps(v + i);
-    big = _mm512_max_ps(big, _mm512_abs_ps(x));
-    bad = _mm512_add_ps(bad, _mm512_mul_ps(x, _mm512_setzero_ps()));
-  }
-  largest = _mm512_reduce_max_ps(big);
-  poison = _mm512_reduce_add_ps(bad);
+  const __m512i magnitude = _mm512_set1_epi32(static_cast<int>(kMagnitude));
+  __m512i big = _mm512_setzero_si512();
+  for (; i + 16 <= n; i += 16)
+    big = _mm512_max_epu32(big, _mm512_and_si512(_mm512_loadu_si512(v + i), magnitude));
+  largest = _mm512_reduce_max_epu32(big);
 #elif defined(__AVX2__)
-  const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  __m256 big = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
-  for (; i + 8 <= n; i += 8) {
-    const __m256 x = _mm256_loadu_ps(v + i);
-    big = _mm256_max_ps(big, _mm256_and_ps(x, magnitude));
-    bad = _mm256_add_ps(bad, _mm256_mul_ps(x, _mm256_setzero_ps()));
-  }
-  alignas(32) float lanes[8], bads[8];
-  _mm256_store_ps(lanes, big);
-  _mm256_store_ps(bads, bad);
-  for (int l = 0; l < 8; ++l) {
-    largest = std::max(largest, lanes[l]);
-    poison += bads[l];
-  }
+  const __m256i magnitude = _mm256_set1_epi32(static_cast<int>(kMagnitude));
+  __m256i big = _mm256_setzero_si256();
+  for (; i + 8 <= n; i += 8)
+    big = _mm256_max_epu32(big, _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i)), magnitude));
+  alignas(32) uint32_t lanes[8];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), big);
+  for (uint32_t lane : lanes) largest = std::max(largest, lane);
 #endif
   for (; i < n; ++i) {
-    largest = std::max(largest, std::fabs(v[i]));
-    poison += v[i] * 0.0f;
+    uint32_t bits;
+    std::memcpy(&bits, v + i, sizeof bits);
+    largest = std::max(largest, bits & kMagnitude);
   }
-  return poison == 0.0f ? largest : std::numeric_limits<float>::quiet_NaN();
+  if (largest >= kInfinity) return std::numeric_limits<float>::quiet_NaN();
+  float value;
+  std::memcpy(&value, &largest, sizeof value);
+  return value;
 }
 
 // out[i] = nearbyint(v[i] * inverse) as a signed byte, XOR `flip` (0x80 turns q into q + 128 as u8).
@@ -97,8 +93,8 @@ void quantize_rows(const float* x, int rows, int cols, int shift, uint8_t* q, fl
   }
 }
 
-void dequantize_rows(const int32_t* sums, const float* row_scales, int rows, int n, const Int8Epilogue& e,
-                     float* y, int ldy) {
+void dequantize_rows(const int32_t* sums, int ld_sums, const float* row_scales, int rows, int n,
+                     const Int8Epilogue& e, float* y, int ldy) {
   using Array = Eigen::ArrayXf;
   const Eigen::Map<const Eigen::ArrayXi> shift_sums(e.shift_sums, n);
   const Eigen::Map<const Array> column_scales(e.column_scales, n);
@@ -106,7 +102,7 @@ void dequantize_rows(const int32_t* sums, const float* row_scales, int rows, int
   const Eigen::Map<const Array> bias(bias_data, n);
 #pragma omp parallel for schedule(static)
   for (int m = 0; m < rows; ++m) {
-    const Eigen::Map<const Eigen::ArrayXi> sum(sums + static_cast<size_t>(m) * n, n);
+    const Eigen::Map<const Eigen::ArrayXi> sum(sums + static_cast<size_t>(m) * ld_sums, n);
     Eigen::Map<Array> out(y + static_cast<size_t>(m) * ldy, n);
     const auto value = (sum - shift_sums).cast<float>() * (column_scales * row_scales[m]);
     if (e.bias && e.accumulate) {
@@ -128,15 +124,16 @@ void dequantize_rows(const int32_t* sums, const float* row_scales, int rows, int
 namespace simscore {
 
 SIMSCORE_ISA_VARIANTS(void quantize_rows(const float*, int, int, int, uint8_t*, float*))
-SIMSCORE_ISA_VARIANTS(void dequantize_rows(const int32_t*, const float*, int, int, const Int8Epilogue&, float*, int))
+SIMSCORE_ISA_VARIANTS(void dequantize_rows(const int32_t*, int, const float*, int, int, const Int8Epilogue&, float*,
+                                           int))
 
 void quantize_rows(const float* x, int rows, int cols, int shift, uint8_t* q, float* scales) {
   SIMSCORE_ISA_CALL(quantize_rows, x, rows, cols, shift, q, scales);
 }
 
-void dequantize_rows(const int32_t* sums, const float* row_scales, int rows, int n, const Int8Epilogue& epilogue,
-                     float* y, int ldy) {
-  SIMSCORE_ISA_CALL(dequantize_rows, sums, row_scales, rows, n, epilogue, y, ldy);
+void dequantize_rows(const int32_t* sums, int ld_sums, const float* row_scales, int rows, int n,
+                     const Int8Epilogue& epilogue, float* y, int ldy) {
+  SIMSCORE_ISA_CALL(dequantize_rows, sums, ld_sums, row_scales, rows, n, epilogue, y, ldy);
 }
 
 }  // namespace simscore

@@ -26,8 +26,9 @@ struct Int8Epilogue {
   bool accumulate = false;               // y += ... (before the activation) instead of y = ...
   std::optional<Activation> activation;
 };
-// sums[rows, n] (dense) and row_scales[rows] -> y[rows, n], `ldy` floats between rows of y.
-void dequantize_rows(const int32_t* sums, const float* row_scales, int rows, int n, const Int8Epilogue& epilogue,
-                     float* y, int ldy);
+// sums[rows, n] (`ld_sums` between rows) and row_scales[rows] -> y[rows, n] (`ldy` between rows).
+// `sums` may be y itself (ld_sums == ldy, no running sum): each element is read, then overwritten.
+void dequantize_rows(const int32_t* sums, int ld_sums, const float* row_scales, int rows, int n,
+                     const Int8Epilogue& epilogue, float* y, int ldy);
 
 }  // namespace simscore
