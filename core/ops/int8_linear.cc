@@ -266,15 +266,17 @@ void Int8Linear::operator()(const void* input, int rows, void* output, float* sc
                               .activation = spec_.activation};
   const int shift = p.source == Int8Source::u8_shifted ? 128 : 0;
   dnnl::stream stream(cpu_engine());
-  // A block of rows at a time: its s32 sums are read back by the epilogue while they are still in
-  // cache, instead of the whole batch's sums going out to memory and back. The sums are exact
-  // integers, so a row's result does not depend on the block it ran in.
+  // The whole batch is quantized in one parallel pass (every pass ends in a barrier, which costs a
+  // time slice where threads outnumber free cores), then the kernel runs a block of rows at a time:
+  // the epilogue reads the block's s32 sums back while they are still in cache, instead of the whole
+  // batch's sums going out to memory and back. The sums are exact integers, so a row's result does
+  // not depend on the block it ran in.
+  quantize_rows(x, rows, p.k, shift, q, row_scales);
   const int block_rows = p.block_rows;
   const bool in_place = !spec_.accumulate && p.ldy == p.n;
   for (int first = 0; first < rows; first += block_rows) {
     const int count = std::min(block_rows, rows - first);
     uint8_t* block_q = q + static_cast<size_t>(first) * p.k;
-    quantize_rows(x + static_cast<size_t>(first) * p.k, count, p.k, shift, block_q, row_scales + first);
     const Impl::Product product = p.product(count);
     memory src(memory::desc({count, p.k}, p.source_type(), Tag::ab), cpu_engine(), block_q);
     // Without a running sum to add, into dense rows of y (the kernel's s32 output is dense), the
