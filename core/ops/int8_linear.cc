@@ -26,7 +26,7 @@ constexpr size_t aligned(size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 // How many s32 sums one kernel call writes before the epilogue reads them back: the rows of a call
 // are chosen so its sums fit in about 1 MiB, a core's L2 (or a share of L3). Measured on an AMD EPYC
-// with AVX512-VNNI, 1 thread, bert-base shapes at 2,048 rows: whole product 0.84-0.89x the kernel
+// with AVX512-VNNI, 1 thread, bert-base shapes at 2,048 rows: whole product 0.85-0.89x the kernel
 // alone with 1 MiB blocks, 0.83-0.86x with 256 KiB, 0.74-0.80x unblocked.
 constexpr int kBlockSumBytes = 1 << 20;
 
@@ -100,7 +100,6 @@ struct Int8Linear::Impl {
   std::vector<int32_t> shift_sums;   // 128 * sum_k W[n, k] for u8 sources, else zeros
   std::string kernel;
   bool in_place = false;             // `weights` reads the stored int8 matrix (Linear::int8)
-  int block_rows = 0;                // rows per kernel call (operator())
   mutable std::mutex mutex;
   struct Product {
     dnnl::matmul primitive;
@@ -174,7 +173,6 @@ Int8Linear::Int8Linear(const BlockSpec& spec, Int8Source source) : impl_(std::ma
   p.k = spec.inputs;
   p.n = spec.outputs;
   p.ldy = spec.ldy ? spec.ldy : spec.outputs;
-  p.block_rows = std::max(32, kBlockSumBytes / (4 * p.n) / 32 * 32);
   // Held as int8 (Linear::int8: quantized as it loaded, or converted): its rows and scales as they
   // are, the block's columns read with the whole row's stride (a row's scale is the whole row's, so
   // the FFN output's column blocks sum to the whole product); else quantized here from the stored
@@ -232,11 +230,13 @@ size_t Int8Linear::bytes() const {
          impl_->column_scales.size() * (sizeof(float) + sizeof(int32_t));
 }
 
-// The quantized rows, then their scales, then the s32 sums, each on a cache line of its own: at
-// most rows * (inputs + 4 + 4 * outputs) + 2 * 63 bytes, which the fixed part and the per-row
-// floats cover (the plan sizes the arena from the same two terms).
+int Int8Linear::block_rows(int outputs) { return std::max(32, kBlockSumBytes / (4 * outputs) / 32 * 32); }
+
+// The quantized rows, then their scales, then one block's s32 sums, each on a cache line of its
+// own: at most rows * (inputs + 4) + 2 * 63 + 4 * block_rows * outputs bytes, which the fixed part
+// and the per-row floats cover (the plan sizes the arena from the same two terms).
 size_t Int8Linear::scratch_bytes(size_t rows, size_t inputs, size_t outputs) {
-  return sizeof(float) * (kScratchFixedFloats + rows * per_row_floats(inputs, outputs));
+  return sizeof(float) * (fixed_floats(static_cast<int>(outputs)) + rows * per_row_floats(inputs));
 }
 
 ProductCost Int8Linear::cost(const BlockSpec& spec) {
@@ -244,8 +244,8 @@ ProductCost Int8Linear::cost(const BlockSpec& spec) {
   const bool in_place = Impl::reads_stored_layout(spec.inputs, spec.outputs, memory::data_type::u8);
   const auto n = static_cast<size_t>(spec.outputs);
   return {.packed_bytes = (in_place ? 0 : layout.get_size()) + n * (sizeof(float) + sizeof(int32_t)),
-          .scratch_floats = kScratchFixedFloats,
-          .scratch_floats_per_row = per_row_floats(static_cast<size_t>(spec.inputs), n)};
+          .scratch_floats = fixed_floats(spec.outputs),
+          .scratch_floats_per_row = per_row_floats(static_cast<size_t>(spec.inputs))};
 }
 
 std::string Int8Linear::kernel_name() const { return impl_->kernel; }
@@ -272,10 +272,10 @@ void Int8Linear::operator()(const void* input, int rows, void* output, float* sc
   // batch's sums going out to memory and back. The sums are exact integers, so a row's result does
   // not depend on the block it ran in.
   quantize_rows(x, rows, p.k, shift, q, row_scales);
-  const int block_rows = p.block_rows;
+  const int block = block_rows(p.n);
   const bool in_place = !spec_.accumulate && p.ldy == p.n;
-  for (int first = 0; first < rows; first += block_rows) {
-    const int count = std::min(block_rows, rows - first);
+  for (int first = 0; first < rows; first += block) {
+    const int count = std::min(block, rows - first);
     uint8_t* block_q = q + static_cast<size_t>(first) * p.k;
     const Impl::Product product = p.product(count);
     memory src(memory::desc({count, p.k}, p.source_type(), Tag::ab), cpu_engine(), block_q);

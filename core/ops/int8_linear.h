@@ -63,11 +63,12 @@ class Int8Linear final : public Product {
   int inputs() const override { return spec_.inputs; }
   int outputs() const override { return spec_.outputs; }
   DType input_dtype() const override { return DType::f32; }
-  // The scratch grows with the rows: a fixed part for the alignment of its three buffers, and per
-  // row the quantized inputs (a byte each), the row's scale and its s32 sums.
-  size_t scratch_floats() const override { return kScratchFixedFloats; }
+  // The scratch: a fixed part, the alignment of its three buffers and one block of rows' s32 sums
+  // (the kernel runs a block of rows at a time), and per row the quantized inputs (a byte each) and
+  // the row's scale.
+  size_t scratch_floats() const override { return fixed_floats(spec_.outputs); }
   using Product::scratch_floats;  // scratch_floats(rows)
-  size_t scratch_floats_per_row() const override { return per_row_floats(spec_.inputs, spec_.outputs); }
+  size_t scratch_floats_per_row() const override { return per_row_floats(spec_.inputs); }
   // The int8 weights as oneDNN holds them (none where it reads Linear::int8 in place), the
   // scales and the shift's sums.
   size_t bytes() const override;
@@ -82,7 +83,13 @@ class Int8Linear final : public Product {
 
  private:
   static constexpr size_t kScratchFixedFloats = 32;  // two buffers padded to 64 bytes
-  static size_t per_row_floats(size_t inputs, size_t outputs) { return (inputs + 3) / 4 + 1 + outputs; }
+  // Rows per kernel call: its sums (int32, `outputs` a row) fit in about 1 MiB, so the epilogue
+  // reads them back from cache.
+  static int block_rows(int outputs);
+  static size_t fixed_floats(int outputs) {
+    return kScratchFixedFloats + static_cast<size_t>(block_rows(outputs)) * static_cast<size_t>(outputs);
+  }
+  static size_t per_row_floats(size_t inputs) { return (inputs + 3) / 4 + 1; }
   struct Impl;
   std::unique_ptr<Impl> impl_;
   BlockSpec spec_;
