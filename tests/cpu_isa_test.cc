@@ -214,8 +214,10 @@ TEST_F(CpuIsaTest, Int8QuantizeRowsRoundsToNearestEven) {
             EXPECT_EQ(scales[r], largest / 127.0f) << "row " << r;
           }
           for (int c = 0; c < cols; ++c) {
-            const int expected = finite && largest > 0 ? static_cast<int>(std::nearbyint(v[c] * (127.0f / largest))) : 0;
-            ASSERT_EQ(q[static_cast<size_t>(r) * cols + c], static_cast<uint8_t>(expected + shift)) << "row " << r << ", column " << c;
+            const int expected =
+                finite && largest > 0 ? static_cast<int>(std::nearbyint(v[c] * (127.0f / largest))) : 0;
+            ASSERT_EQ(q[static_cast<size_t>(r) * cols + c], static_cast<uint8_t>(expected + shift))
+                << "row " << r << ", column " << c;
           }
           float alone_scale = 0;
           quantize_rows(v, 1, cols, shift, alone.data(), &alone_scale);
@@ -242,7 +244,7 @@ TEST_F(CpuIsaTest, Int8DequantizeRowsMatchesDoublePrecision) {
     set_cpu_isa(isa);
     for (bool with_bias : {false, true})
       for (bool accumulate : {false, true})
-        for (std::optional<Activation> activation : {std::optional<Activation>{}, std::optional(Activation::gelu_erf)}) {
+        for (auto activation : {std::optional<Activation>{}, std::optional(Activation::gelu_erf)}) {
           const Int8Epilogue epilogue{.shift_sums = shift_sums.data(), .column_scales = column_scales.data(),
                                       .bias = with_bias ? bias.data() : nullptr, .accumulate = accumulate,
                                       .activation = activation};
@@ -264,7 +266,8 @@ TEST_F(CpuIsaTest, Int8DequantizeRowsMatchesDoublePrecision) {
                 ASSERT_EQ(y[i], start[i]) << "outside the block";
                 continue;
               }
-              double v = double(sums[static_cast<size_t>(r) * n + c] - shift_sums[c]) * column_scales[c] * row_scales[r];
+              double v = double(sums[static_cast<size_t>(r) * n + c] - shift_sums[c]) * column_scales[c] *
+                         row_scales[r];
               if (with_bias) v += bias[c];
               if (accumulate) v += start[i];
               if (activation) v = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));

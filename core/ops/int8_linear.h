@@ -4,9 +4,10 @@
 // quantized per row (token) at every call. oneDNN multiplies u8 x s8 -> s32 (x shifted by +128; the
 // shift's contribution 128 * sum_k W[n, k] is precomputed per output and subtracted); one pass then
 // dequantizes with the row and column scales and adds the bias, the running sum and the activation,
-// all in fp32. Both passes are vectorized kernels of their own (core/ops/int8_rows.h). What this costs in accuracy is the two roundings: half a step of each row's scale
-// (largest magnitude / 127 for x, / int8_weight_limit() for W) per element; tests/int8_test.cc
-// states the bound.
+// all in fp32. Both passes are vectorized kernels of their own (core/ops/int8_rows.h); the kernel
+// runs a block of rows at a time so that pass reads the sums back from cache. What this costs in
+// accuracy is the two roundings: half a step of each row's scale (largest magnitude / 127 for x,
+// / int8_weight_limit() for W) per element; tests/int8_test.cc states the bound.
 
 #include <cstdint>
 #include <memory>
