@@ -32,9 +32,10 @@ float largest_magnitude(const float* v, int n) {
 #elif defined(__AVX2__)
   const __m256i magnitude = _mm256_set1_epi32(static_cast<int>(kMagnitude));
   __m256i big = _mm256_setzero_si256();
-  for (; i + 8 <= n; i += 8)
+  for (; i + 8 <= n; i += 8) {
     const __m256i bits = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + i));
     big = _mm256_max_epu32(big, _mm256_and_si256(bits, magnitude));
+  }
   alignas(32) uint32_t lanes[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), big);
   for (uint32_t lane : lanes) largest = std::max(largest, lane);
