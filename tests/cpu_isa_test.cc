@@ -2,10 +2,14 @@
 // thing: each against a double-precision implementation written here, on the same inputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "core/cpu/isa.h"
@@ -13,6 +17,7 @@
 #include "core/encoder/workspace.h"
 #include "core/ops/activation.h"
 #include "core/ops/convert.h"
+#include "core/ops/int8_rows.h"
 #include "core/ops/layer_norm.h"
 
 namespace simscore {
@@ -171,6 +176,104 @@ TEST_F(CpuIsaTest, AttentionMatchesDoublePrecision) {
           }
         }
     }
+  }
+}
+
+// The int8 product's input pass (core/ops/int8_rows.h): every variant gives the bytes nearbyint
+// gives (ties to even) with the row's own scale, at row lengths that end in every tail, on rows
+// with exact ties, a zero row and rows holding an infinity or a NaN; and a row's bytes are the same
+// alone as in a batch.
+TEST_F(CpuIsaTest, Int8QuantizeRowsRoundsToNearestEven) {
+  for (int cols : {1, 7, 8, 9, 16, 31, 33, 384, 771}) {
+    const int rows = 6;
+    auto x = random_values(static_cast<size_t>(rows) * cols, 10, 2.0f);
+    // Row 1: largest magnitude 127, so the scale is 1 and halves are exact ties.
+    for (int c = 0; c < cols; ++c) x[static_cast<size_t>(cols) + c] = static_cast<float>(c % 9) - 4.5f;
+    x[static_cast<size_t>(cols)] = -127.0f;
+    std::fill_n(x.begin() + 2 * cols, cols, 0.0f);                           // row 2: zeros
+    x[3 * static_cast<size_t>(cols) + cols / 2] = INFINITY;                    // row 3
+    x[4 * static_cast<size_t>(cols) + cols - 1] = std::nanf("");               // row 4
+    for (CpuIsa isa : available_isas()) {
+      SCOPED_TRACE(std::string(cpu_isa_name(isa)) + ", " + std::to_string(cols) + " columns");
+      set_cpu_isa(isa);
+      for (int shift : {0, 128}) {
+        std::vector<uint8_t> q(x.size()), alone(static_cast<size_t>(cols));
+        std::vector<float> scales(rows);
+        quantize_rows(x.data(), rows, cols, shift, q.data(), scales.data());
+        for (int r = 0; r < rows; ++r) {
+          const float* v = x.data() + static_cast<size_t>(r) * cols;
+          float largest = 0;
+          bool finite = true;
+          for (int c = 0; c < cols; ++c) {
+            largest = std::max(largest, std::fabs(v[c]));
+            finite = finite && std::isfinite(v[c]);
+          }
+          if (!finite) {
+            EXPECT_TRUE(std::isnan(scales[r])) << "row " << r;
+          } else {
+            EXPECT_EQ(scales[r], largest / 127.0f) << "row " << r;
+          }
+          for (int c = 0; c < cols; ++c) {
+            const int expected =
+                finite && largest > 0 ? static_cast<int>(std::nearbyint(v[c] * (127.0f / largest))) : 0;
+            ASSERT_EQ(q[static_cast<size_t>(r) * cols + c], static_cast<uint8_t>(expected + shift))
+                << "row " << r << ", column " << c;
+          }
+          float alone_scale = 0;
+          quantize_rows(v, 1, cols, shift, alone.data(), &alone_scale);
+          ASSERT_TRUE(std::equal(alone.begin(), alone.end(), q.begin() + static_cast<ptrdiff_t>(r) * cols));
+        }
+      }
+    }
+  }
+}
+
+// The int8 product's output pass: every variant against double precision, with and without bias,
+// running sum and activation, into rows wider than the product (a column block of y), and in place.
+TEST_F(CpuIsaTest, Int8DequantizeRowsMatchesDoublePrecision) {
+  const int rows = 5, n = 77, ldy = 100;
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> integer(-300000, 300000);
+  std::vector<int32_t> sums(static_cast<size_t>(rows) * n), shift_sums(n);
+  for (auto& v : sums) v = integer(rng);
+  for (auto& v : shift_sums) v = integer(rng) / 8;
+  const auto column_scales = random_values(n, 12, 1e-3f), row_scales = random_values(rows, 13, 1e-2f);
+  const auto bias = random_values(n, 14), start = random_values(static_cast<size_t>(rows) * ldy, 15);
+  for (CpuIsa isa : available_isas()) {
+    SCOPED_TRACE(std::string(cpu_isa_name(isa)));
+    set_cpu_isa(isa);
+    for (bool with_bias : {false, true})
+      for (bool accumulate : {false, true})
+        for (auto activation : {std::optional<Activation>{}, std::optional(Activation::gelu_erf)}) {
+          const Int8Epilogue epilogue{.shift_sums = shift_sums.data(), .column_scales = column_scales.data(),
+                                      .bias = with_bias ? bias.data() : nullptr, .accumulate = accumulate,
+                                      .activation = activation};
+          auto y = start;
+          dequantize_rows(sums.data(), n, row_scales.data(), rows, n, epilogue, y.data(), ldy);
+          if (!accumulate) {  // the sums in y's own rows, converted in place: the same bytes
+            auto in_place = start;
+            for (int r = 0; r < rows; ++r)
+              std::memcpy(in_place.data() + static_cast<size_t>(r) * ldy, sums.data() + static_cast<size_t>(r) * n,
+                          sizeof(int32_t) * n);
+            dequantize_rows(reinterpret_cast<const int32_t*>(in_place.data()), ldy, row_scales.data(), rows, n,
+                            epilogue, in_place.data(), ldy);
+            ASSERT_EQ(std::memcmp(in_place.data(), y.data(), sizeof(float) * y.size()), 0);
+          }
+          for (int r = 0; r < rows; ++r)
+            for (int c = 0; c < ldy; ++c) {
+              const size_t i = static_cast<size_t>(r) * ldy + c;
+              if (c >= n) {
+                ASSERT_EQ(y[i], start[i]) << "outside the block";
+                continue;
+              }
+              double v = double(sums[static_cast<size_t>(r) * n + c] - shift_sums[c]) * column_scales[c] *
+                         row_scales[r];
+              if (with_bias) v += bias[c];
+              if (accumulate) v += start[i];
+              if (activation) v = 0.5 * v * (1 + std::erf(v / std::sqrt(2.0)));
+              ASSERT_NEAR(y[i], v, 1e-5 * (1 + std::abs(v))) << "bias " << with_bias << ", accumulate " << accumulate;
+            }
+        }
   }
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -108,6 +109,35 @@ TEST_P(Int8Sources, ExactOnIntegersForEveryRowCount) {
     for (size_t i = 0; i < y.size(); ++i)
       ASSERT_EQ(static_cast<double>(y[i]), expected[i]) << "rows " << rows << ", element " << i;
   }
+}
+
+// The product runs the kernel on blocks of rows (about 1 MiB of sums each: 64 rows at 4,096
+// outputs) and writes the sums into y when there is no running sum and y is dense: every row's
+// bytes are the same in a batch of several blocks as alone, with and without the running sum, into
+// a dense and a wider y (whose columns past the product stay untouched).
+TEST_P(Int8Sources, ARowsBytesDoNotDependOnItsBatch) {
+  const int out = 4096, in = 48, rows = 150;
+  const Matrix m = make_matrix(out, in, uniform(static_cast<size_t>(out) * in, 0.5f, 30), uniform(out, 0.1f, 31),
+                               DType::f32);
+  const auto x = uniform(static_cast<size_t>(rows) * in, 2.0f, 32);
+  for (int ldy : {out, out + 5})
+    for (bool accumulate : {false, true}) {
+      const auto start = uniform(static_cast<size_t>(rows) * ldy, 1.0f, 33);
+      BlockSpec spec = whole(m);
+      spec.accumulate = accumulate;
+      spec.activation = Activation::gelu_erf;
+      spec.ldy = ldy;
+      const Int8Linear product(spec, GetParam());
+      auto batch = start;
+      run(product, x.data(), rows, batch.data());
+      for (int r = 0; r < rows; ++r) {
+        std::vector<float> alone(start.begin() + static_cast<ptrdiff_t>(r) * ldy,
+                                 start.begin() + static_cast<ptrdiff_t>(r + 1) * ldy);
+        run(product, x.data() + static_cast<size_t>(r) * in, 1, alone.data());
+        ASSERT_EQ(std::memcmp(alone.data(), batch.data() + static_cast<size_t>(r) * ldy, sizeof(float) * ldy), 0)
+            << "row " << r << ", ldy " << ldy << ", accumulate " << accumulate;
+      }
+    }
 }
 
 TEST_P(Int8Sources, ExactAtTheExtremes) {

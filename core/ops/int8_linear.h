@@ -4,9 +4,10 @@
 // quantized per row (token) at every call. oneDNN multiplies u8 x s8 -> s32 (x shifted by +128; the
 // shift's contribution 128 * sum_k W[n, k] is precomputed per output and subtracted); one pass then
 // dequantizes with the row and column scales and adds the bias, the running sum and the activation,
-// all in fp32. What this costs in accuracy is the two roundings: half a step of each row's scale
-// (largest magnitude / 127 for x, / int8_weight_limit() for W) per element; tests/int8_test.cc
-// states the bound.
+// all in fp32. Both passes are vectorized kernels of their own (core/ops/int8_rows.h); the kernel
+// runs a block of rows at a time so that pass reads the sums back from cache. What this costs in
+// accuracy is the two roundings: half a step of each row's scale (largest magnitude / 127 for x,
+// / int8_weight_limit() for W) per element; tests/int8_test.cc states the bound.
 
 #include <cstdint>
 #include <memory>
@@ -38,10 +39,6 @@ Int8Matrix quantize_weight_rows(const BlockSpec& spec, int limit = int8_weight_l
 // what a run quantizing at load would make); `first_row` only names rows in errors.
 Int8Matrix quantize_matrix_rows(const float* w, int rows, int cols, int limit, int first_row = 0);
 
-// x[rows, cols] -> q[rows, cols] + shift, scale per row: x ~= scale[r] * q[r, :], q in [-127, 127],
-// rounded to nearest (ties to even). `shift` is 0 for s8 or 128 for u8 (q + 128 fits a byte).
-void quantize_rows(const float* x, int rows, int cols, int shift, uint8_t* q, float* scales);
-
 // How activations enter oneDNN's product: u8 after a +128 shift (the form int8 kernels without
 // VNNI multiply natively; the shift's share is precomputed per output and subtracted), or s8 as
 // quantized (oneDNN then compensates internally).
@@ -67,11 +64,12 @@ class Int8Linear final : public Product {
   int inputs() const override { return spec_.inputs; }
   int outputs() const override { return spec_.outputs; }
   DType input_dtype() const override { return DType::f32; }
-  // The scratch grows with the rows: a fixed part for the alignment of its three buffers, and per
-  // row the quantized inputs (a byte each), the row's scale and its s32 sums.
-  size_t scratch_floats() const override { return kScratchFixedFloats; }
+  // The scratch: a fixed part, the alignment of its three buffers and one block of rows' s32 sums
+  // (the kernel runs a block of rows at a time), and per row the quantized inputs (a byte each) and
+  // the row's scale.
+  size_t scratch_floats() const override { return fixed_floats(spec_.outputs); }
   using Product::scratch_floats;  // scratch_floats(rows)
-  size_t scratch_floats_per_row() const override { return per_row_floats(spec_.inputs, spec_.outputs); }
+  size_t scratch_floats_per_row() const override { return per_row_floats(spec_.inputs); }
   // The int8 weights as oneDNN holds them (none where it reads Linear::int8 in place), the
   // scales and the shift's sums.
   size_t bytes() const override;
@@ -86,7 +84,13 @@ class Int8Linear final : public Product {
 
  private:
   static constexpr size_t kScratchFixedFloats = 32;  // two buffers padded to 64 bytes
-  static size_t per_row_floats(size_t inputs, size_t outputs) { return (inputs + 3) / 4 + 1 + outputs; }
+  // Rows per kernel call: its sums (int32, `outputs` a row) fit in about 1 MiB, so the epilogue
+  // reads them back from cache.
+  static int block_rows(int outputs);
+  static size_t fixed_floats(int outputs) {
+    return kScratchFixedFloats + static_cast<size_t>(block_rows(outputs)) * static_cast<size_t>(outputs);
+  }
+  static size_t per_row_floats(size_t inputs) { return (inputs + 3) / 4 + 1; }
   struct Impl;
   std::unique_ptr<Impl> impl_;
   BlockSpec spec_;
