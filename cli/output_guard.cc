@@ -59,7 +59,7 @@ std::string resume_fingerprint(const InputOptions& input, const OutputOptions& o
                      c.text_b, c.id.value_or("-"), c.label.value_or("-"), input.on_error,
                      input.shard.index, input.shard.count, output.with_input,
                      session.pair_run_options().window, model.dir.string(),
-                     dtype_name(model.weights.storage), session.product_precisions(), model.scoring.max_length);
+                     session.precision(), session.product_precisions(), model.scoring.max_length);
 }
 
 }  // namespace simscore::cli

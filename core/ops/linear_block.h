@@ -52,7 +52,8 @@ class LinearBlock final : public Product {
   // size of oneDNN's blocked layout for the block, asked of the same primitive descriptor.
   static ProductCost cost(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout);
 
-  // Whether products run in chunks of kRowChunk rows (a kernel that is not row-invariant by itself).
+  // Whether products run in chunks of kRowChunk rows, each on one thread (a kernel that is not
+  // row-invariant by itself, and every bf16 product).
   bool row_chunks() const;
   static constexpr int kRowChunk = 64;
 

@@ -321,6 +321,15 @@ def test_resume_refuses_other_products(tmp_path, simscore, default_model, pairs)
         assert partial.read_bytes() == written and not out.exists()
 
 
+def test_the_fingerprint_records_the_precision_auto_resolved(tmp_path, simscore, default_model, pairs):
+    # --precision auto (the default) resumes only into a run that resolves the same precision.
+    interrupted_partial(tmp_path, simscore, default_model, pairs)
+    planned = run([simscore, "inspect", "--model", default_model, "--json"])
+    chosen = json.loads(planned.stdout)["precision"]
+    text = (tmp_path / "scores.txt.partial.fingerprint").read_text()
+    assert f"\nprecision: {chosen}\n" in text and "auto" not in text, text
+
+
 # (The same input and options resume to the same bytes: test_robustness.py.)
 
 
