@@ -19,7 +19,8 @@
 namespace simscore {
 
 // Whether this CPU runs bf16 products natively (AMX tiles or AVX512-BF16), after asking the kernel
-// for the AMX tile state (arch_prctl ARCH_REQ_XCOMP_PERM) where the CPU has AMX.
+// for the AMX tile state (arch_prctl ARCH_REQ_XCOMP_PERM) where the CPU has AMX, and as far as
+// $ONEDNN_MAX_CPU_ISA lets oneDNN use them.
 struct Bf16Support {
   bool available = false;
   bool amx = false;

@@ -1,9 +1,9 @@
 """Every precision is byte-stable: a row's score never depends on its window, its batch, the rows
 beside it or the thread count. For each precision a run can ask for (`inspect --json`'s
 "precisions", which walks core/ops/precision.h's list, so a new precision is tested here without
-an edit), the same LCQMC rows are scored at 1 and 2 threads, whole, in windows of 7 rows, in
-batches of at most 97 tokens and in reverse order; every row's score must have the same bytes in
-every run. Rerun under each instruction-set class below the host's (tests/CMakeLists.txt)."""
+an edit), the same LCQMC rows are scored at 1 and 2 threads, whole, in reverse order in windows of
+7 rows, in batches of at most 97 tokens and longest first; every row's score must have the same
+bytes in every run. Rerun under each instruction-set class below the host's (tests/CMakeLists.txt)."""
 import json
 
 import pytest
@@ -13,9 +13,9 @@ from conftest import lcqmc_test_lines, run
 ROWS = 160
 
 # (name, extra flags, whether the input is reversed)
-LAYOUTS = [("whole", [], False), ("window 7", ["--window", "7"], False),
-           ("97-token batches", ["--max-batch-tokens", "97"], False), ("reversed", [], True),
-           ("longest first", ["--longest-first", "--window", "50"], False)]
+LAYOUTS = [("whole", [], False), ("reversed, in windows of 7", ["--window", "7"], True),
+           ("97-token batches", ["--max-batch-tokens", "97"], False),
+           ("longest first, windows of 50", ["--longest-first", "--window", "50"], False)]
 
 
 def precisions(simscore, model):
