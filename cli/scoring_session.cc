@@ -79,11 +79,10 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
   if (model_options.verbose)
     fmt::print(stderr, "prompts      a \"{}\", b \"{}\" ({})\n", prompts_.a, prompts_.b, prompts_.source);
   threads_ = compute_threads();
-  encoder_ = std::make_unique<BertEncoder>(
-      model_.config, model_.weights,
-      EncoderPlan(model_.config, model_.weights, backend, threads_));
-  // Products with prepacked copies hold their matrices from now on: the stored ones go.
-  drop_prepacked_sources(model_.weights, encoder_->plan());
+  // Each layer's matrices held as prepacked copies go as soon as their products are built.
+  encoder_ = std::make_unique<BertEncoder>(model_.config, model_.weights,
+                                           EncoderPlan(model_.config, model_.weights, backend, threads_),
+                                           &model_.weights);
   // The kernel each product precision of this run actually uses (as the report's cpu.gemm_kernel).
   if (model_options.verbose) print_error("gemm kernel  {}\n", encoder_->kernel_description());
   scorer_ = std::make_unique<PairScorer>(

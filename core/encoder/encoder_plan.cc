@@ -129,10 +129,11 @@ bool EncoderPlan::held_as_copies(LayerMatrix matrix) const {
   return any && all;
 }
 
-void drop_prepacked_sources(EncoderWeights& weights, const EncoderPlan& plan) {
-  for (EncoderLayerWeights& layer : weights.layers)
-    for (const LayerLinearSpec& spec : kLayerLinears)
-      if (plan.held_as_copies(spec.matrix)) weights.drop_matrix_source(layer.*spec.member);
+void drop_prepacked_sources(EncoderWeights& weights, const EncoderPlan& plan, std::optional<size_t> layer) {
+  for (size_t i = 0; i < weights.layers.size(); ++i)
+    if (!layer || *layer == i)
+      for (const LayerLinearSpec& spec : kLayerLinears)
+        if (plan.held_as_copies(spec.matrix)) weights.drop_matrix_source(weights.layers[i].*spec.member);
 }
 
 size_t EncoderPlan::scratch_floats(size_t rows) const {

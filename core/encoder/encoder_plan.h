@@ -6,6 +6,7 @@
 // where no weights are loaded (weight_shapes), so the numbers they print cannot disagree.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,9 +47,11 @@ struct LayerPlan {
 
 class EncoderPlan;
 // Lets go of the stored matrices `plan` holds as prepacked copies (EncoderPlan::held_as_copies),
-// once an encoder built from `plan` on `weights` has made its products: each matrix is then held
-// once, and weights.bytes() is plan.weights_bytes().
-void drop_prepacked_sources(EncoderWeights& weights, const EncoderPlan& plan);
+// once an encoder built from `plan` on `weights` has made their products (of layer `layer` alone,
+// when given): each matrix is then held once, and (all layers done) weights.bytes() is
+// plan.weights_bytes().
+void drop_prepacked_sources(EncoderWeights& weights, const EncoderPlan& plan,
+                            std::optional<size_t> layer = std::nullopt);
 
 class EncoderPlan {
  public:
