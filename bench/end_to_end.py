@@ -104,6 +104,7 @@ PREPARE = r'''
 import json, os, shutil, sys, torch
 from transformers import BertConfig, BertForSequenceClassification, BertModel, AutoModel, AutoTokenizer
 kind, out, shape, tokenizer_dir = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+wanted = sys.argv[5].split(",")  # the converted copies the engines asked for need: ct2, onnx
 if kind == "shaped" and not os.path.exists(os.path.join(out, "model.safetensors")):
     torch.manual_seed(0)
     config = BertConfig(vocab_size=21128, max_position_embeddings=512, num_labels=2,
@@ -113,7 +114,7 @@ if kind == "shaped" and not os.path.exists(os.path.join(out, "model.safetensors"
         if name.startswith("tokenizer") or name in ("vocab.txt", "special_tokens_map.json"):
             shutil.copy(os.path.join(tokenizer_dir, name), out)
 ct2 = os.path.join(out, "ct2")
-if not os.path.exists(ct2):
+if "ct2" in wanted and not os.path.exists(ct2):
     # CTranslate2 converts a plain BertModel; the cross-encoder head is applied by engines.py.
     plain = os.path.join(out, "_bert_model")
     bert = AutoModel.from_pretrained(out)
@@ -124,7 +125,7 @@ if not os.path.exists(ct2):
     ctranslate2.converters.TransformersConverter(plain).convert(ct2, quantization="float16", force=True)
     shutil.rmtree(plain)
 onnx_dir = os.path.join(out, "onnx")
-if not os.path.exists(os.path.join(onnx_dir, "model.opt.onnx")):
+if "onnx" in wanted and not os.path.exists(os.path.join(onnx_dir, "model.opt.onnx")):
     os.makedirs(onnx_dir, exist_ok=True)
     if kind == "shaped":
         model = BertForSequenceClassification.from_pretrained(out).eval()
@@ -149,7 +150,7 @@ if not os.path.exists(os.path.join(onnx_dir, "model.opt.onnx")):
                                    hidden_size=cfg.hidden_size)
     opt.save_model_to_file(os.path.join(onnx_dir, "model.opt.onnx"))
     os.remove(raw)
-if not os.path.exists(os.path.join(onnx_dir, "model.int8.onnx")):
+if "onnx" in wanted and not os.path.exists(os.path.join(onnx_dir, "model.int8.onnx")):
     # ONNX Runtime's own dynamic int8: weights per output channel (per_channel, the finer choice,
     # as simscore's), activations per tensor at run time, on the optimised graph (whose fused
     # com.microsoft operators defeat ONNX's shape inference: their outputs are float).
@@ -173,7 +174,9 @@ def prepare(args, name, shape, real_dir):
         os.makedirs(model, exist_ok=True)
         kind = "shaped"
     log(f"[{name}] preparing {model}")
-    subprocess.run([args.python, "-c", PREPARE, kind, model, json.dumps(shape or {}), ZH_TOKENIZER],
+    engines = args.engines.split(",")
+    wanted = [copy for copy, prefix in (("ct2", "ct2-"), ("onnx", "ort-")) if any(e.startswith(prefix) for e in engines)]
+    subprocess.run([args.python, "-c", PREPARE, kind, model, json.dumps(shape or {}), ZH_TOKENIZER, ",".join(wanted)],
                    check=True, env=child_env(args), stdout=subprocess.DEVNULL)
     return model
 
