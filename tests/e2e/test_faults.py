@@ -219,7 +219,7 @@ def test_fp16_overflow_and_bad_eps_are_model_errors(tmp_path, simscore, default_
     model = model_copy(tmp_path, default_model)
     write_weights_with(model / "model.safetensors", default_model / "model.safetensors",
                        "encoder.layer.0.attention.self.query.weight", 70000.0)
-    result = score(simscore, model, pairs)
+    result = score(simscore, model, pairs, "--precision", "fp16")  # (bf16, which auto may pick, holds it)
     assert result.returncode == EXIT_MODEL, result.stderr
     assert "70000" in result.stderr and "fp16 cannot represent" in result.stderr and "bf16" in result.stderr
     assert result.stdout == ""
