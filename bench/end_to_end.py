@@ -5,9 +5,11 @@ Workloads (the issue's): the real all-MiniLM-L6-v2 as a bi-encoder on LCQMC test
 bert-base-chinese-shaped cross-encoder (12 layers, hidden 768, vocab 21128); a StructBERT-large-shaped
 cross-encoder (24 layers, hidden 1024, FFN 4096, vocab 21128) on the first 2,000 LCQMC test pairs.
 Shaped models get random weights (speed does not depend on their values), written by transformers'
-save_pretrained under --work, never into the repository. Engines: simscore fp16 storage (fp32
-products) and bf16; PyTorch + transformers fp32 and bf16 autocast; CTranslate2 float32 and int8
-(Encoder API); ONNX Runtime fp32 on the exported, BERT-optimised graph. Each engine runs in its own
+save_pretrained under --work, never into the repository. Engines: simscore's default (--precision
+auto), fp16 storage (fp32 products), bf16 and int8; PyTorch + transformers fp32 and bf16 autocast;
+CTranslate2 float32 and int8 (Encoder API; each with CT2_USE_MKL=1 and =0, the faster counting);
+ONNX Runtime fp32 and int8 on the exported, BERT-optimised graph. The results record the CPU's model,
+its instruction-set flags and what --precision auto picks on it. Each engine runs in its own
 process (peak RSS = ru_maxrss from wait4); times exclude model loading. Also: kernels_bench's matmul
 rates in the same run (for "useful GFLOP/s vs the matmul rate") and tokenizer speed on one thread.
 
@@ -41,7 +43,7 @@ WORKLOADS = {
     "large": ("cross", dict(num_hidden_layers=24, hidden_size=1024, num_attention_heads=16,
                             intermediate_size=4096), 2000),
 }
-ENGINES = ["simscore-fp16", "simscore-fp16-onednn-prepacked", "simscore-bf16", "simscore-int8", "torch-fp32", "torch-bf16",
+ENGINES = ["simscore-auto", "simscore-fp16", "simscore-fp16-onednn-prepacked", "simscore-bf16", "simscore-int8", "torch-fp32", "torch-bf16",
            "ct2-fp32", "ct2-int8", "ort-fp32", "ort-int8"]
 
 
@@ -102,6 +104,7 @@ PREPARE = r'''
 import json, os, shutil, sys, torch
 from transformers import BertConfig, BertForSequenceClassification, BertModel, AutoModel, AutoTokenizer
 kind, out, shape, tokenizer_dir = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+wanted = sys.argv[5].split(",")  # the converted copies the engines asked for need: ct2, onnx
 if kind == "shaped" and not os.path.exists(os.path.join(out, "model.safetensors")):
     torch.manual_seed(0)
     config = BertConfig(vocab_size=21128, max_position_embeddings=512, num_labels=2,
@@ -111,7 +114,7 @@ if kind == "shaped" and not os.path.exists(os.path.join(out, "model.safetensors"
         if name.startswith("tokenizer") or name in ("vocab.txt", "special_tokens_map.json"):
             shutil.copy(os.path.join(tokenizer_dir, name), out)
 ct2 = os.path.join(out, "ct2")
-if not os.path.exists(ct2):
+if "ct2" in wanted and not os.path.exists(ct2):
     # CTranslate2 converts a plain BertModel; the cross-encoder head is applied by engines.py.
     plain = os.path.join(out, "_bert_model")
     bert = AutoModel.from_pretrained(out)
@@ -122,7 +125,7 @@ if not os.path.exists(ct2):
     ctranslate2.converters.TransformersConverter(plain).convert(ct2, quantization="float16", force=True)
     shutil.rmtree(plain)
 onnx_dir = os.path.join(out, "onnx")
-if not os.path.exists(os.path.join(onnx_dir, "model.opt.onnx")):
+if "onnx" in wanted and not os.path.exists(os.path.join(onnx_dir, "model.opt.onnx")):
     os.makedirs(onnx_dir, exist_ok=True)
     if kind == "shaped":
         model = BertForSequenceClassification.from_pretrained(out).eval()
@@ -147,7 +150,7 @@ if not os.path.exists(os.path.join(onnx_dir, "model.opt.onnx")):
                                    hidden_size=cfg.hidden_size)
     opt.save_model_to_file(os.path.join(onnx_dir, "model.opt.onnx"))
     os.remove(raw)
-if not os.path.exists(os.path.join(onnx_dir, "model.int8.onnx")):
+if "onnx" in wanted and not os.path.exists(os.path.join(onnx_dir, "model.int8.onnx")):
     # ONNX Runtime's own dynamic int8: weights per output channel (per_channel, the finer choice,
     # as simscore's), activations per tensor at run time, on the optimised graph (whose fused
     # com.microsoft operators defeat ONNX's shape inference: their outputs are float).
@@ -171,7 +174,9 @@ def prepare(args, name, shape, real_dir):
         os.makedirs(model, exist_ok=True)
         kind = "shaped"
     log(f"[{name}] preparing {model}")
-    subprocess.run([args.python, "-c", PREPARE, kind, model, json.dumps(shape or {}), ZH_TOKENIZER],
+    engines = args.engines.split(",")
+    wanted = [copy for copy, prefix in (("ct2", "ct2-"), ("onnx", "ort-")) if any(e.startswith(prefix) for e in engines)]
+    subprocess.run([args.python, "-c", PREPARE, kind, model, json.dumps(shape or {}), ZH_TOKENIZER, ",".join(wanted)],
                    check=True, env=child_env(args), stdout=subprocess.DEVNULL)
     return model
 
@@ -217,13 +222,42 @@ def run_engine(args, engine, model, pairs_path, mode, tmp):
            str(args.threads), out]
     extra_env = {"RAYON_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"} if engine == "hf-tokenizers" else {}
     if engine.startswith("ct2-"):
-        # CTranslate2 uses Intel MKL only on Intel CPUs unless CT2_USE_MKL=1. On the AMD development
-        # host its fp32 is 12.7x faster with MKL (MiniLM, 300 pairs) and its int8 ~9x faster
-        # without: give each compute type its best.
-        extra_env["CT2_USE_MKL"] = "1" if engine == "ct2-fp32" else "0"
+        # CTranslate2 uses Intel MKL by default only on Intel CPUs (CT2_USE_MKL overrides), and which
+        # is faster depends on the CPU and the compute type (on an AMD EPYC: fp32 12.7x faster with
+        # MKL, int8 ~9x faster without; on the issue's Xeon int8 was 4% faster with its other
+        # setting): run both, and the faster counts.
+        tries = {}
+        for mkl in ("1", "0"):
+            wall, rss, stdout, _ = peak_rss_of(cmd, child_env(args, {**extra_env, "CT2_USE_MKL": mkl}))
+            tries[mkl] = (json.loads(stdout.strip().splitlines()[-1]), rss)
+        best = min(tries, key=lambda mkl: tries[mkl][0]["seconds"])
+        line, rss = tries[best]
+        extra = {"ct2_use_mkl": best, "seconds_by_ct2_use_mkl": {m: t[0]["seconds"] for m, t in tries.items()}}
+        return line["seconds"], rss, {**extra, **({"batch": line["batch"]} if "batch" in line else {})}
     wall, rss, stdout, _ = peak_rss_of(cmd, child_env(args, extra_env))
     line = json.loads(stdout.strip().splitlines()[-1])
     return line["seconds"], rss, {"batch": line["batch"]} if "batch" in line else {}
+
+
+def cpu_facts(args):
+    """The CPU the figures come from: its model name, the instruction-set flags that decide which
+    kernels run, and the precision simscore's --precision auto picks on it (and why)."""
+    model, flags = "?", []
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model == "?":
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = sorted(flag for flag in value.split()
+                               if flag in ("avx2", "fma", "f16c") or flag.startswith(("avx512", "amx", "avx_vnni")))
+    facts = {"model": model, "flags": flags, "logical_cpus": os.cpu_count()}
+    inspect = subprocess.run([args.simscore, "inspect", "--model", args.minilm, "--json"], capture_output=True,
+                             text=True, env=child_env(args))
+    if inspect.returncode == 0:
+        planned = json.loads(inspect.stdout)
+        facts["simscore_auto_precision"] = planned.get("precision_reason", planned.get("precision"))
+    return facts
 
 
 def matmul_rates(args):
@@ -266,7 +300,7 @@ def main():
 
     with open(args.pairs, encoding="utf-8") as f:
         all_pairs = [tuple(line.rstrip("\n").split("\t")[:2]) for line in f]
-    results = {"uptime_before": open("/proc/loadavg").read().split()[:3], "workloads": {}}
+    results = {"uptime_before": open("/proc/loadavg").read().split()[:3], "cpu": cpu_facts(args), "workloads": {}}
     results["matmul_gflops"] = {}
     if os.path.exists(args.kernels_bench):
         log("matmul rates (kernels_bench, bert-base layer shapes, 512 tokens) ...")
@@ -322,6 +356,10 @@ def main():
 
 def print_table(results):
     rates = results["matmul_gflops"]
+    cpu = results["cpu"]
+    print(f"CPU {cpu['model']} ({cpu['logical_cpus']} logical), flags {' '.join(cpu['flags'])}")
+    if "simscore_auto_precision" in cpu:
+        print(f"simscore --precision {cpu['simscore_auto_precision']}")
     print(f"load average before {' '.join(results['uptime_before'])}, after {' '.join(results['uptime_after'])}")
     if rates:
         print(f"oneDNN matmul, bert-base layer shapes at 512 tokens: fp32 {rates['f32']:.0f} GFLOP/s, "
@@ -337,6 +375,7 @@ def print_table(results):
                 ratios = ", ".join(f"{r['pairs_per_second'] / rows[e]['pairs_per_second']:.2f}x {e}"
                                    for e in others)
             batch = f" (batch {r['batch']})" if "batch" in r else ""
+            batch += f" (CT2_USE_MKL={r['ct2_use_mkl']})" if "ct2_use_mkl" in r else ""
             print(f"  {engine + batch:<30} {r['pairs_per_second']:9.1f} {r['peak_rss_mib']:13.0f} "
                   f"{r['useful_gflops']:15.1f}  {ratios}")
     if "tokenize" in results:

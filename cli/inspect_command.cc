@@ -15,6 +15,7 @@
 #include "cli/number_check.h"
 #include "core/encoder/encoder_plan.h"
 #include "core/model/weights.h"
+#include "core/ops/precision.h"
 #include "core/scoring/pooling.h"
 #include "io/bert_weights.h"
 #include "io/model_dir.h"
@@ -28,11 +29,19 @@ struct InspectOptions {
   std::string model;
   size_t max_batch_tokens = 2048;
   int threads = 0;
-  std::string precision = "fp16";  // for --json: the storage whose plan is printed
+  std::string precision = "auto";  // the precision whose plan --json prints; resolved when parsed
+  std::string precision_reason;
   std::string int8_ffn_output;     // with --precision int8: as `score --int8-ffn-output`
   bool json = false;
   GemmBackend gemm = GemmBackend::onednn;  // from SIMSCORE_GEMM
 };
+
+// Every precision a run can ask for, in kRunPrecisions' order.
+std::vector<std::string> precision_names() {
+  std::vector<std::string> names;
+  for (RunPrecision p : kRunPrecisions) names.emplace_back(run_precision_name(p));
+  return names;
+}
 
 std::string mib(size_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0); }
 
@@ -121,6 +130,8 @@ int run_inspect(const InspectOptions& o) {
         {"parameters", plan.parameters()},
         {"max_length", max_length.tokens},
         {"precision", o.precision},
+        {"precision_reason", o.precision_reason},
+        {"precisions", precision_names()},
         {"products", plan.precisions()},
         {"threads", threads},
         {"max_batch_tokens", o.max_batch_tokens},
@@ -153,19 +164,22 @@ int run_inspect(const InspectOptions& o) {
              o.precision);
   fmt::print("tokenizer      {} ({}), max length {} ({})\n", tokenizer.kind,
              tokenizer.source.filename().string(), max_length.tokens, max_length.source);
-  fmt::print("memory         per precision: weights as stored (+ prepacked copies) + activation arena "
+  fmt::print("precision      {}: {}\n", o.precision, o.precision_reason);
+  fmt::print("memory         per precision: weights as stored (+ prepacked copies, which replace their "
+             "matrices) + activation arena "
              "for {} tokens per batch, {} threads\n",
              arena_tokens, threads);
   // int8 holds its matrices as int8 (a byte per weight, a scale per row) plus the prepacked int8
   // copies, and the other matrices (FFN output, embeddings) in fp16.
-  for (const char* precision : {"fp32", "fp16", "bf16", "int8"}) {
+  for (const std::string& precision : precision_names()) {
     const EncoderPlan plan = plan_for(precision);
     const size_t weights = plan.weights_bytes(), packed = plan.packed_bytes();
     const size_t arena = plan.arena_bytes(arena_tokens, max_length.tokens);
     const std::string products = plan.precisions();
-    fmt::print("  {:<12} {}{} + {} = {}{}\n", precision, mib(weights),
+    fmt::print("  {:<12} {}{} + {} = {}{}{}\n", precision, mib(weights),
                packed ? " + " + mib(packed) + " prepacked" : "", mib(arena), mib(weights + packed + arena),
-               products == "fp32" ? "" : " (products: " + products + ")");
+               products == "fp32" ? "" : " (products: " + products + ")",
+               precision == o.precision ? "  <- this run's" : "");
   }
   return kSuccess;
 }
@@ -188,15 +202,16 @@ Run add_inspect_command(CLI::App& app) {
       ->check(whole_number())
       ->check(CLI::Range(1, 1024));
   command->add_option("--precision", options->precision,
-                      "Precision whose plan --json prints: fp16 (default), fp32, bf16 or int8")
-      ->check(CLI::IsMember({"fp16", "fp32", "bf16", "int8"}));
+                      "Precision whose plan --json prints and the text marks: auto (default: as `score` "
+                      "resolves it here), fp16, fp32, bf16 or int8")
+      ->check(CLI::IsMember(precision_choices()));
   command->add_option("--int8-ffn-output", options->int8_ffn_output,
                       "With --precision int8: plan int8 runs with the FFN output product in int8 (default) or fp32")
       ->check(CLI::IsMember({"int8", "fp32"}));
   command->add_flag("--json", options->json,
                     "Print one JSON object: the model, its mode, and memory.weights_bytes, "
                     "prepacked_bytes and arena_bytes as `score --report` names them");
-  read_gemm_backend_on_parse(*command, options->gemm);
+  read_gemm_backend_on_parse(*command, options->gemm, &options->precision, &options->precision_reason);
   return [command, options] { return command->parsed() ? run_inspect(*options) : -1; };
 }
 

@@ -7,6 +7,7 @@
 
 #include "cli/blas_setup.h"
 #include "core/cpu/isa.h"
+#include "core/ops/auto_precision.h"
 #include "cli/console.h"
 #include "cli/number_check.h"
 #include "core/errors.h"
@@ -32,11 +33,12 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
                      "(default: $SIMSCORE_MODEL, else all-MiniLM-L6-v2 beside the executable)")
       ->check(model_spec_given());
   command.add_option("--precision", o.precision,
-                     "Weight storage: fp16 (default; products in fp32), fp32, bf16 (products on "
+                     "auto (default: the precision measured best for this CPU's instruction-set class; "
+                     "-v says which and why), fp16 (products in fp32), fp32, bf16 (products on "
                      "AMX / AVX512-BF16 with fp32 sums; fp32 products where the CPU has neither), or "
                      "int8 (fp16 storage, products in int8 with per-row weight and per-token input "
                      "scales)")
-      ->check(CLI::IsMember({"fp16", "fp32", "bf16", "int8"}));
+      ->check(CLI::IsMember(precision_choices()));
   command.add_option("--int8-ffn-output", o.int8_ffn_output,
                      "With --precision int8: int8 (default) or fp32, the FFN output product (its input is "
                      "the GELU output) in fp32 from fp16 weights: slightly closer to fp32, larger and slower")
@@ -58,25 +60,35 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
       ->check(whole_number())
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));  // 2^20 tokens: an arena of about 16 GiB for BERT-base
   command.add_flag("--verbose,-v", o.verbose, "Describe the model and settings on stderr");
-  read_gemm_backend_on_parse(command, o.gemm);
+  read_gemm_backend_on_parse(command, o.gemm, &o.precision, &o.precision_reason);
 }
 
-void read_gemm_backend_on_parse(CLI::App& command, GemmBackend& into) {
+std::vector<std::string> precision_choices() {
+  std::vector<std::string> names{"auto"};
+  for (RunPrecision p : kRunPrecisions) names.emplace_back(run_precision_name(p));
+  return names;
+}
+
+void read_gemm_backend_on_parse(CLI::App& command, GemmBackend& into, std::string* precision,
+                                std::string* precision_reason) {
   // oneDNN, with fp16 and fp32 weights used as stored (widened a block of about 4 MiB at a time, so
   // they cost their storage size and no more) and bf16 weights prepacked for native bf16 products.
   // SIMSCORE_GEMM overrides (docs/performance.md "Speed").
-  command.parse_complete_callback([&into] {
+  command.parse_complete_callback([&into, precision, precision_reason] {
     into = GemmBackend::onednn;
     const char* env = std::getenv("SIMSCORE_GEMM");
-    if (!env || !*env) return;
-    const std::string name = env;
+    const std::string name = env ? env : "";
     if (name == "onednn-prepacked")
       into = GemmBackend::onednn_prepacked;
     else if (name == "openblas")
       into = GemmBackend::openblas;
-    else if (name != "onednn")
+    else if (!name.empty() && name != "onednn")
       throw CLI::ValidationError("SIMSCORE_GEMM", "must be onednn, onednn-prepacked or openblas, not \"" +
                                                       name + "\"");
+    if (!precision) return;
+    const ResolvedPrecision resolved = resolve_precision(*precision, into);
+    *precision = run_precision_name(resolved.precision);
+    if (precision_reason) *precision_reason = resolved.reason;
   });
 }
 
@@ -179,8 +191,11 @@ io::LoadedModel load_model(const ModelOptions& o) {
     print_error("encoder      {} layers, hidden {}, {} heads, FFN {}, {} parameters\n",
                c.num_layers, c.hidden_size, c.num_heads, c.intermediate_size,
                model.weights.parameters());
-    print_error("weights      {} in memory, {:.1f} MiB\n", dtype_name(model.weights.storage),
-               model.weights.bytes() / 1048576.0);
+    print_error("precision    {}: {}\n", o.precision, o.precision_reason);
+    print_error("weights      {} in memory, {:.1f} MiB\n",
+                load.int8_products ? "int8 (the layer matrices int8 products multiply; the rest fp16)"
+                                   : dtype_name(model.weights.storage),
+                model.weights.bytes() / 1048576.0);
     print_error("mode         {} ({})\n", s.mode == ScoringMode::bi ? "bi" : "cross",
                model.mode_source);
     if (s.mode == ScoringMode::bi)
@@ -189,8 +204,8 @@ io::LoadedModel load_model(const ModelOptions& o) {
     print_error("max length   {} ({})\n", s.max_length, model.max_length_source);
     print_error("tokenizer    {}\n", model.tokenizer_kind);
     print_error("threads      {}; waiting threads: {}\n", threads, wait_policy_note());
-    // The kernel of the backend this run uses, then OpenBLAS's (the scoring heads' small products).
-    print_error("gemm kernel  {}\n", gemm_kernel_name(o.gemm));
+    // OpenBLAS's kernel (the scoring heads' small products); ScoringSession then names the
+    // encoder's own products' kernel (`gemm kernel`), once they are built.
     print_error("blas kernel  {}\n", blas_kernel_note());
     print_error("bf16 products {}\n", bf16_support().description);
     print_error("kernel isa   {}\n", cpu_isa_name(cpu_isa()));

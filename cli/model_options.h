@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <string>
+#include <vector>
 
 #include "core/ops/gemm.h"
 #include "core/ops/product.h"
@@ -14,7 +15,10 @@ namespace simscore::cli {
 
 struct ModelOptions {
   std::string model;  // empty: $SIMSCORE_MODEL, else the default model
-  std::string precision = "fp16";
+  // "auto" (the default) or a precision's name until parsed; then the resolved precision's name,
+  // never "auto", and why it was chosen (core/ops/auto_precision.h).
+  std::string precision = "auto";
+  std::string precision_reason;
   std::string int8_ffn_output;  // --int8-ffn-output int8|fp32; empty: not given (int8)
   std::string mode;   // empty: as the model directory says
   size_t max_length = 0;  // 0: as the model directory says
@@ -30,8 +34,14 @@ void add_model_options(CLI::App& command, ModelOptions& options);
 CLI::Validator model_spec_given();
 
 // Reads SIMSCORE_GEMM into `into` when `command` has been parsed: a bad value is a usage error
-// there, like a bad flag (CLI::ValidationError from the parse, exit code 2).
-void read_gemm_backend_on_parse(CLI::App& command, GemmBackend& into);
+// there, like a bad flag (CLI::ValidationError from the parse, exit code 2). Then resolves
+// `precision` ("auto" or a name) in place to the precision that runs, and its reason
+// (core/ops/auto_precision.h), when given.
+void read_gemm_backend_on_parse(CLI::App& command, GemmBackend& into, std::string* precision = nullptr,
+                                std::string* precision_reason = nullptr);
+
+// "auto", then every precision's name (core/ops/precision.h): what --precision accepts.
+std::vector<std::string> precision_choices();
 
 // The model to use: --model, else $SIMSCORE_MODEL (each a directory or a cached model id, see
 // io::locate_model), else all-MiniLM-L6-v2 beside the executable (installed:

@@ -105,7 +105,7 @@ std::string resume_fingerprint(const InputOptions& input, const OutputOptions& o
          fmt::format("--model: {}\n--precision: {}\nproducts: {}\n--mode: {}\npooling: {}\nnormalize: {}\n"
                      "--max-length: {}\npositive label: {}\nprompt a (--prompt-a, --prompt): {}\n"
                      "prompt b (--prompt-b, --prompt): {}\n",
-                     model.dir.string(), dtype_name(model.weights.storage), session.product_precisions(),
+                     model.dir.string(), session.precision(), session.product_precisions(),
                      s.mode == ScoringMode::bi ? "bi" : "cross", pooling_name(s.pooling), s.normalize,
                      s.max_length, s.positive_label, quoted(session.prompts().a), quoted(session.prompts().b)) +
          model_fingerprint(model.dir);

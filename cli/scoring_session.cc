@@ -16,6 +16,16 @@
 namespace simscore::cli {
 namespace {
 
+// The layer matrices' type as the products hold them: int8 for int8 runs (the FFN output's own
+// type where it runs in fp32), else the storage.
+std::string weight_dtype(const BertEncoder& encoder) {
+  const EncoderPlan& plan = encoder.plan();
+  const std::string storage(dtype_name(plan.storage()));
+  if (plan.backend().precision != ComputePrecision::int8) return storage;
+  return ffn_output_backend(plan.backend()).precision == ComputePrecision::int8 ? "int8"
+                                                                                 : "int8 (FFN output " + storage + ")";
+}
+
 constexpr double kMiB = 1024.0 * 1024.0;
 // Memory the budget keeps back for what is not planned exactly: BLAS packing buffers, the allocator's
 // slack, stdio buffers. Measured peaks stay below the budget with this margin (bench/memory.py).
@@ -41,7 +51,7 @@ void add_run_options(CLI::App& command, RunOptions& o, RunFiles& files) {
 }
 
 ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptions& run_options)
-    : run_options_(run_options) {
+    : run_options_(run_options), precision_(model_options.precision), precision_reason_(model_options.precision_reason) {
   const ProductBackend backend = product_backend(model_options);
   if (!run_options.max_memory.empty()) {
     budget_ = io::parse_size(run_options.max_memory);
@@ -72,9 +82,12 @@ ScoringSession::ScoringSession(const ModelOptions& model_options, const RunOptio
   if (model_options.verbose)
     fmt::print(stderr, "prompts      a \"{}\", b \"{}\" ({})\n", prompts_.a, prompts_.b, prompts_.source);
   threads_ = compute_threads();
-  encoder_ = std::make_unique<BertEncoder>(
-      model_.config, model_.weights,
-      EncoderPlan(model_.config, model_.weights, backend, threads_));
+  // Each layer's matrices held as prepacked copies go as soon as their products are built.
+  encoder_ = std::make_unique<BertEncoder>(model_.config, model_.weights,
+                                           EncoderPlan(model_.config, model_.weights, backend, threads_),
+                                           &model_.weights);
+  // The kernel each product precision of this run actually uses (as the report's cpu.gemm_kernel).
+  if (model_options.verbose) print_error("gemm kernel  {}\n", encoder_->kernel_description());
   scorer_ = std::make_unique<PairScorer>(
       *model_.tokenizer, *encoder_, model_.scoring,
       BatchPolicy{model_options.max_batch_tokens, run_options.longest_first, stop_requested});
@@ -143,9 +156,8 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
   r.resumed_rows = counts.resumed;
   r.rows_failed = counts.failed;
   r.rows_failed_by_reason = counts.failed_by_reason;
-  // The precision asked for as the products run it: int8 (from fp16 storage), or the storage.
-  r.precision = encoder_->precision() == ComputePrecision::int8 ? "int8"
-                                                                 : std::string(dtype_name(model_.weights.storage));
+  r.precision = precision_;
+  r.precision_reason = precision_reason_;
   r.mode = model_.scoring.mode == ScoringMode::bi ? "bi" : "cross";
   r.prompts = {prompts_.a, prompts_.b, prompts_.source};
   r.model = {model_.name,
@@ -154,7 +166,7 @@ io::RunReport ScoringSession::report(const std::string& command, const std::stri
              model_.config.num_layers,
              model_.config.hidden_size,
              model_.weights.parameters(),
-             std::string(dtype_name(model_.weights.storage)),
+             weight_dtype(*encoder_),
              model_.scoring.max_length};
   r.memory.peak_rss_bytes = io::peak_resident_bytes();
   r.memory.weights_bytes = encoder_->plan().weights_bytes();

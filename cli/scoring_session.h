@@ -43,6 +43,8 @@ class ScoringSession {
 
   PairScorer& scorer() { return *scorer_; }
   const io::LoadedModel& model() const { return model_; }
+  // The precision this run resolved (`--precision auto` resolved; never "auto").
+  const std::string& precision() const { return precision_; }
   // Which products run in which precision (EncoderPlan::precisions), e.g. "int8" or "fp32".
   std::string product_precisions() const;
   const Prompts& prompts() const { return prompts_; }
@@ -59,6 +61,7 @@ class ScoringSession {
   void apply_memory_budget(size_t budget);
 
   RunOptions run_options_;
+  std::string precision_, precision_reason_;  // resolved (ModelOptions)
   io::LoadedModel model_;
   Prompts prompts_;
   std::unique_ptr<BertEncoder> encoder_;

@@ -17,6 +17,7 @@ nlohmann::json to_json(const RunReport& r) {
       {"rows_failed", r.rows_failed},
       {"rows_failed_by_reason", r.rows_failed_by_reason},
       {"precision", r.precision},
+      {"precision_reason", r.precision_reason},
       {"mode", r.mode},
       {"prompts", {{"a", r.prompts.a}, {"b", r.prompts.b}, {"source", r.prompts.source}}},
       {"model",

@@ -20,7 +20,8 @@ struct RunReport {
   size_t resumed_rows = 0;  // --resume: rows kept from FILE.partial, scored by the interrupted run
   size_t rows_failed = 0;
   std::map<std::string, size_t> rows_failed_by_reason;
-  std::string precision;
+  std::string precision;         // what ran (never "auto")
+  std::string precision_reason;  // "auto: int8 (AVX2 host: ...)" or "given (--precision fp16)"
   std::string mode;
   struct Prompts {
     std::string a, b;    // put before every first / second text ("" for none)

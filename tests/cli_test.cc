@@ -83,13 +83,14 @@ TEST_F(Cli, ScoresEveryRowInOrderAsTransformersDoes) {
     EXPECT_NEAR(std::stod(lines[i]), expected["scores"][i].get<double>(), 1e-5) << "row " << i + 1;
 }
 
-TEST_F(Cli, ReadsStdinAndDefaultsToFp16) {
+TEST_F(Cli, ReadsStdinAtFp16) {
   SIMSCORE_REQUIRE_FIXTURE("expected/tiny-en-bi-cls.json");
   const auto expected = nlohmann::json::parse(read_file(fixtures_dir() / "expected/tiny-en-bi-cls.json"));
-  const Result r = run("score - --model " + model("tiny-en-bi-cls") + " --verbose",
+  // The default is --precision auto (tests/e2e/test_precision_auto.py); fp16 storage is held to 2e-3.
+  const Result r = run("score - --model " + model("tiny-en-bi-cls") + " --precision fp16 --verbose",
                        read_file(fixtures_dir() / "pairs/tiny-en-bi-cls.tsv"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("fp16"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("precision    fp16: given (--precision fp16)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("max length   40"), std::string::npos) << r.err;
   const auto lines = lines_of(r.out);
   ASSERT_EQ(lines.size(), expected["scores"].size());

@@ -107,7 +107,7 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
         const bool ffn_int8 = variant.ffn_output == Int8FfnOutput::int8;
         SCOPED_TRACE(::testing::Message() << "backend " << static_cast<int>(kind) << ", " << dtype_name(storage)
                                           << (int8 ? ", int8" : "") << (int8 && !ffn_int8 ? ", FFN output fp32" : ""));
-        const EncoderWeights weights = random_weights(config, storage, 2, int8, variant.ffn_output);
+        EncoderWeights weights = random_weights(config, storage, 2, int8, variant.ffn_output);
         const ProductBackend backend = ProductBackend::for_storage(kind, storage, quantization, variant.ffn_output);
         const EncoderPlan plan(config, weights, backend, 2);
         ASSERT_EQ(plan.layers().size(), static_cast<size_t>(config.num_layers));
@@ -162,7 +162,13 @@ TEST_P(EncoderPlanTest, PlannedProductsAllocateWhatBuiltProductsDo) {
         EXPECT_EQ(from_shapes.packed_bytes(), plan.packed_bytes());
         EXPECT_EQ(from_shapes.scratch_floats(), plan.scratch_floats());
         EXPECT_EQ(from_shapes.arena_bytes(2048, 64), plan.arena_bytes(2048, 64));
+        // Every matrix is held once: the stored copies of the prepacked ones go, and what is left is
+        // what the plan said.
+        const size_t before = weights.bytes();
+        drop_prepacked_sources(weights, plan);
         EXPECT_EQ(plan.weights_bytes(), weights.bytes());
+        const bool fp32_copies = kind == GemmBackend::onednn_prepacked && int8 && !ffn_int8;  // FFN output
+        EXPECT_EQ(before > weights.bytes(), copies && (!int8 || fp32_copies)) << before << " " << weights.bytes();
       }
 }
 

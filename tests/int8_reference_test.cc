@@ -5,7 +5,8 @@
 // default and, with --int8-ffn-output fp32, all but the FFN output product (docs/performance.md
 // "int8"); both are checked.
 //
-// Bounds, from the issue: STS-B Spearman within 0.005 of fp32. Measured on this project's AVX2 host
+// Bounds, from the issue: STS-B Spearman within 0.005 of fp32 (0.003 where --precision auto picks
+// int8, the default's bound). Measured on this project's AVX2 host
 // (7-bit weights: no VNNI) against 0.820325 fp32: every product int8 0.817981 (-0.0023), largest
 // score difference 0.043, worst embedding cosine to sentence-transformers' fp32 0.975; FFN output
 // in fp32 0.818631 (-0.0017), 0.027, 0.984 (fp16: cosine 0.9999). The tiny models are stress models
@@ -22,6 +23,7 @@
 
 #include "core/encoder/bert_encoder.h"
 #include "core/metrics/metrics.h"
+#include "core/ops/auto_precision.h"
 #include "core/ops/gemm.h"
 #include "core/ops/product.h"
 #include "core/scoring/pair_scorer.h"
@@ -137,6 +139,10 @@ TEST(MiniLMInt8, StsbSpearmanWithin0005OfFp32) {
     };
     const double fp32_spearman = spearman_of(fp32), int8_spearman = spearman_of(int8);
     EXPECT_NEAR(int8_spearman, fp32_spearman, 0.005);
+    // Where int8 is what --precision auto runs here, it is held to the default's bound, 0.003.
+    if (ffn_output == Int8FfnOutput::int8 &&
+        resolve_precision("auto", GemmBackend::onednn).precision == RunPrecision::int8)
+      EXPECT_NEAR(int8_spearman, fp32_spearman, 0.003) << "int8 is this host's default (--precision auto)";
     double largest = 0;
     size_t largest_at = 0;
     for (size_t i = 0; i < pairs.size(); ++i) {

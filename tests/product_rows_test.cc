@@ -3,8 +3,9 @@
 // and running sum, the streamed blocks of output features), weights stored as fp32 and bf16,
 // prepacked and streamed, gives each row the same bits in a batch of any size from 1 to 300 rows and
 // at any place in it, on 1 and on 2 threads. On AVX-512 oneDNN's brgemm kernels are so by
-// themselves; elsewhere (gemm:jit on AVX2) LinearBlock runs fixed chunks of rows, and this is the
-// test that the chunking does it.
+// themselves; elsewhere (gemm:jit on AVX2), and for every bf16 product (native bf16 products, where
+// the CPU has them: not row-invariant on AMX at 2 threads), LinearBlock runs fixed chunks of rows,
+// and this is the test that the chunking does it.
 //
 // The reference for a row is its result in one 300-row product; every other batch holds a rotated
 // run of the same rows (so each row is seen at many places) and must reproduce those bits exactly.
@@ -58,6 +59,7 @@ std::string fmt_shape(const Shape& s, const LinearBlock& block) {
 struct Case {
   DType storage;
   WeightLayout layout;
+  ComputePrecision precision = ComputePrecision::f32;  // bf16: inputs rounded to bf16, where the CPU has it
 };
 
 class ProductRows : public ::testing::TestWithParam<Case> {};
@@ -65,13 +67,18 @@ INSTANTIATE_TEST_SUITE_P(Storage, ProductRows,
                          ::testing::Values(Case{DType::f32, WeightLayout::prepacked},
                                            Case{DType::f32, WeightLayout::streamed},
                                            Case{DType::bf16, WeightLayout::prepacked},
-                                           Case{DType::bf16, WeightLayout::streamed}),
+                                           Case{DType::bf16, WeightLayout::streamed},
+                                           Case{DType::bf16, WeightLayout::prepacked, ComputePrecision::bf16}),
                          [](const auto& info) {
                            return std::string(dtype_name(info.param.storage)) +
-                                  (info.param.layout == WeightLayout::prepacked ? "_prepacked" : "_streamed");
+                                  (info.param.layout == WeightLayout::prepacked ? "_prepacked" : "_streamed") +
+                                  (info.param.precision == ComputePrecision::bf16 ? "_bf16_products" : "");
                          });
 
 TEST_P(ProductRows, EveryRowHasTheSameBitsInAnyBatch) {
+  const ComputePrecision precision = GetParam().precision;
+  if (precision == ComputePrecision::bf16 && !bf16_support().available)
+    GTEST_SKIP() << "no native bf16 products: " << bf16_support().description;
   const int threads = compute_threads();
   uint32_t seed = 1;
   for (const Shape& s : encoder_shapes()) {
@@ -79,7 +86,8 @@ TEST_P(ProductRows, EveryRowHasTheSameBitsInAnyBatch) {
     const BlockSpec spec{.layer = &l.layer, .first_out = s.first_out, .outputs = s.outputs, .first_in = s.first_in,
                          .inputs = s.inputs, .bias = !s.accumulate, .accumulate = s.accumulate,
                          .activation = s.gelu ? std::optional(Activation::gelu_erf) : std::nullopt};
-    const LinearBlock block(spec, ComputePrecision::f32, GetParam().layout);
+    const LinearBlock block(spec, precision, GetParam().layout);
+    const size_t in_bytes = dtype_size(block.input_dtype());
     const std::string where = fmt_shape(s, block);
     std::vector<float> scratch(block.scratch_floats() + 1);
 
@@ -88,19 +96,26 @@ TEST_P(ProductRows, EveryRowHasTheSameBitsInAnyBatch) {
     std::vector<float> x(static_cast<size_t>(kPool) * s.inputs), start(static_cast<size_t>(kPool) * s.outputs);
     for (float& v : x) v = u(rng);
     for (float& v : start) v = u(rng);  // what a running sum adds onto
+    // The rows as the product reads them (bf16 products: rounded to bf16, as the encoder does).
+    std::vector<char> input(static_cast<size_t>(kPool) * s.inputs * in_bytes);
+    if (block.input_dtype() == DType::bf16)
+      convert_rows_to_bf16(x.data(), kPool, static_cast<size_t>(s.inputs), input.data());
+    else
+      std::memcpy(input.data(), x.data(), input.size());
     std::vector<float> expected = start;
-    block(x.data(), kPool, expected.data(), scratch.data());
+    block(input.data(), kPool, expected.data(), scratch.data());
 
     int batch = 0;
     for (int rows : kRowCounts) {
       // Alternate 1 and 2 threads: the bits must not depend on them either.
       set_compute_threads(batch++ % 2 ? 1 : std::max(threads, 2));
       const int shift = (rows * 37) % kPool;  // the batch holds pool rows shift, shift + 1, ...
-      std::vector<float> bx(static_cast<size_t>(rows) * s.inputs), by(static_cast<size_t>(rows) * s.outputs);
+      const size_t row_bytes = static_cast<size_t>(s.inputs) * in_bytes;
+      std::vector<char> bx(static_cast<size_t>(rows) * row_bytes);
+      std::vector<float> by(static_cast<size_t>(rows) * s.outputs);
       for (int r = 0; r < rows; ++r) {
         const int p = (shift + r) % kPool;
-        std::memcpy(&bx[static_cast<size_t>(r) * s.inputs], &x[static_cast<size_t>(p) * s.inputs],
-                    sizeof(float) * s.inputs);
+        std::memcpy(&bx[r * row_bytes], &input[p * row_bytes], row_bytes);
         std::memcpy(&by[static_cast<size_t>(r) * s.outputs], &start[static_cast<size_t>(p) * s.outputs],
                     sizeof(float) * s.outputs);
       }

@@ -1,6 +1,10 @@
 #include "core/cpu/isa.h"
 
+#include "core/cpu/isa_class.h"
+
+#include <algorithm>
 #include <atomic>
+#include <optional>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -32,6 +36,11 @@ CpuIsa best_available() {
   CpuIsa best = CpuIsa::baseline;
   for (CpuIsa isa : {CpuIsa::avx2, CpuIsa::avx512})
     if (cpu_supports(isa)) best = isa;
+  // oneDNN's cap on its own kernels caps ours too, so that one variable runs a whole class
+  // (core/cpu/isa_class.h): below AVX2 the baseline, AVX2 the avx2 variant.
+  if (const char* cap = std::getenv("ONEDNN_MAX_CPU_ISA"); cap && *cap)
+    if (const std::optional<IsaClass> c = isa_class_cap(cap); c && *c < IsaClass::avx512)
+      best = std::min(best, *c == IsaClass::baseline ? CpuIsa::baseline : CpuIsa::avx2);
   // A lower variant on request (tests, or to rule a kernel out when a result looks wrong).
   if (const char* wanted = std::getenv("SIMSCORE_CPU_ISA"); wanted && *wanted) {
     const std::string name = wanted;

@@ -15,7 +15,8 @@ enum class CpuIsa {
 };
 
 // The variant the kernels run: the best one this build has that the CPU and the OS support, lowered
-// by $SIMSCORE_CPU_ISA (baseline, avx2 or avx512) when set. Decided on the first call.
+// by $ONEDNN_MAX_CPU_ISA (oneDNN's own cap: AVX2 or below caps ours alike) and by $SIMSCORE_CPU_ISA
+// (baseline, avx2 or avx512) when set. Decided on the first call.
 CpuIsa cpu_isa();
 // Whether this build has a variant for `isa` and this CPU can run it.
 bool cpu_isa_available(CpuIsa isa);

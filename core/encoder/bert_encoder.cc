@@ -72,7 +72,8 @@ BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weig
     : BertEncoder(config, weights,
                   EncoderPlan(config, weights, ProductBackend::for_storage(kind, weights.storage), compute_threads())) {}
 
-BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, EncoderPlan plan)
+BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, EncoderPlan plan,
+                         EncoderWeights* drop_sources)
     : config_(config), weights_(weights), plan_(std::move(plan)) {
   const ProductBackend& backend = plan_.backend();
   layers_.reserve(weights.layers.size());
@@ -85,6 +86,7 @@ BertEncoder::BertEncoder(const EncoderConfig& config, const EncoderWeights& weig
     layer.value = build(planned.value, l);
     layer.attention_output = build(planned.attention_output, l);
     for (const auto& [in, out] : planned.feed_forward) layer.feed_forward.emplace_back(build(in, l), build(out, l));
+    if (drop_sources) drop_prepacked_sources(*drop_sources, plan_, i);
   }
   if (backend.kind == GemmBackend::openblas) {
     kernel_description_ = openblas_kernel_name() + ", fp32";

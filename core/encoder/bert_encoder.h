@@ -29,8 +29,12 @@ struct EncoderTimings {
 class BertEncoder {
  public:
   // Sets up every layer's products as `plan` lists them (the plan must have been built for this
-  // config and these weights' shapes and storage).
-  BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, EncoderPlan plan);
+  // config and these weights' shapes and storage). With `drop_sources` (the same object as
+  // `weights`), each layer's matrices held as prepacked copies are let go as soon as that layer's
+  // products are built (drop_prepacked_sources), so a matrix and its copy coexist for one layer
+  // at most and the peak is the plan's.
+  BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, EncoderPlan plan,
+              EncoderWeights* drop_sources = nullptr);
   // The same, with the plan `kind` gives these weights' storage (no quantization) for
   // compute_threads(): ProductBackend::for_storage(kind, weights.storage).
   BertEncoder(const EncoderConfig& config, const EncoderWeights& weights, GemmBackend kind);

@@ -95,11 +95,15 @@ ProductBackend ffn_output_backend(const ProductBackend& backend) {
 EncoderPlan::EncoderPlan(const EncoderConfig& config, const EncoderWeights& weights, const ProductBackend& backend,
                          int threads)
     : config_(config), backend_(backend), storage_(weights.storage), threads_(threads) {
-  weights_bytes_ = weights.bytes();
   parameters_ = weights.parameters();
   // Every layer has the same shapes: plan one, and let each layer have its copy.
   const LayerPlan layer = plan_layer(config, storage_, backend);
   layers_.assign(static_cast<size_t>(config.num_layers), layer);
+  weights_bytes_ = weights.bytes();
+  for (const EncoderLayerWeights& l : weights.layers)
+    for (const LayerLinearSpec& spec : kLayerLinears)
+      if (const Linear& m = l.*spec.member; held_as_copies(spec.matrix) && !m.dropped && !m.int8)
+        weights_bytes_ -= m.weight.bytes();
   size_t layer_packed = 0;
   for_each_product(layer, [&](const PlannedProduct& p) {
     layer_packed += p.cost.packed_bytes;
@@ -111,6 +115,25 @@ EncoderPlan::EncoderPlan(const EncoderConfig& config, const EncoderWeights& weig
   if (weights.classifier)
     head_scratch_floats_ = std::max(head_scratch_floats_, linear_scratch_floats(*weights.classifier));
   scratch_floats_ = std::max(scratch_floats_, head_scratch_floats_);
+}
+
+bool EncoderPlan::held_as_copies(LayerMatrix matrix) const {
+  if (layers_.empty()) return false;
+  bool any = false, all = true;
+  for_each_product(layers_[0], [&](const PlannedProduct& p) {
+    if (p.matrix != matrix) return;
+    any = true;
+    all = all && p.backend.kind != GemmBackend::openblas && p.backend.precision != ComputePrecision::int8 &&
+          p.backend.layout == WeightLayout::prepacked;
+  });
+  return any && all;
+}
+
+void drop_prepacked_sources(EncoderWeights& weights, const EncoderPlan& plan, std::optional<size_t> layer) {
+  for (size_t i = 0; i < weights.layers.size(); ++i)
+    if (!layer || *layer == i)
+      for (const LayerLinearSpec& spec : kLayerLinears)
+        if (plan.held_as_copies(spec.matrix)) weights.drop_matrix_source(weights.layers[i].*spec.member);
 }
 
 size_t EncoderPlan::scratch_floats(size_t rows) const {

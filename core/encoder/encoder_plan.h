@@ -6,6 +6,7 @@
 // where no weights are loaded (weight_shapes), so the numbers they print cannot disagree.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +45,14 @@ struct LayerPlan {
   size_t ffn_slice_tokens = 0;
 };
 
+class EncoderPlan;
+// Lets go of the stored matrices `plan` holds as prepacked copies (EncoderPlan::held_as_copies),
+// once an encoder built from `plan` on `weights` has made their products (of layer `layer` alone,
+// when given): each matrix is then held once, and (all layers done) weights.bytes() is
+// plan.weights_bytes().
+void drop_prepacked_sources(EncoderWeights& weights, const EncoderPlan& plan,
+                            std::optional<size_t> layer = std::nullopt);
+
 class EncoderPlan {
  public:
   // `weights` may hold shapes only (weight_shapes): the plan reads shapes and storage, never data.
@@ -55,9 +64,14 @@ class EncoderPlan {
   int threads() const { return threads_; }
   const std::vector<LayerPlan>& layers() const { return layers_; }
 
-  // The weights as stored (matrices in `storage`, vectors fp32) and their parameter count, heads
-  // included.
+  // The weights as a run holds them (matrices in `storage`, vectors fp32), heads included, less the
+  // matrices only prepacked copies read (held_as_copies: their sources are dropped once the
+  // products are built, drop_prepacked_sources), and their parameter count.
   size_t weights_bytes() const { return weights_bytes_; }
+  // Whether every product of `matrix` holds its own prepacked copy (a LinearBlock in a prepacked
+  // layout: bf16 products, SIMSCORE_GEMM=onednn-prepacked), so nothing reads the stored matrix
+  // once they are built. int8 products keep reading Linear::int8 (in place, where oneDNN takes it).
+  bool held_as_copies(LayerMatrix matrix) const;
   size_t parameters() const { return parameters_; }
   // Bytes of the prepacked weight copies every product makes (0 when all are used as stored).
   size_t packed_bytes() const { return packed_bytes_; }

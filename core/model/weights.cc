@@ -1,5 +1,11 @@
 #include "core/model/weights.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <memory>
+
 namespace simscore {
 namespace {
 
@@ -14,7 +20,9 @@ struct Tally {
     parameters += v.size();
   }
   void add(const Linear& l) {
-    if (l.int8) {  // a byte per weight and a scale per row
+    if (l.dropped) {  // held by its products alone (packed bytes, counted apart)
+      parameters += static_cast<size_t>(l.weight.elements());
+    } else if (l.int8) {  // a byte per weight and a scale per row
       bytes += static_cast<size_t>(l.weight.elements()) + static_cast<size_t>(l.out_features()) * sizeof(float);
       parameters += static_cast<size_t>(l.weight.elements());
     } else {
@@ -46,6 +54,28 @@ Tally tally(const EncoderWeights& w) {
 }  // namespace
 
 size_t EncoderWeights::bytes() const { return tally(*this).bytes; }
+
+void EncoderWeights::drop_matrix_source(Linear& layer) {
+  if (layer.dropped || layer.int8 || !layer.weight.data) return;
+  const auto* data = static_cast<const std::byte*>(layer.weight.data);
+  bool freed = false;
+  for (std::any& owner : owners)  // a buffer of its own (converted as it loaded)
+    if (auto* buffer = std::any_cast<std::shared_ptr<std::byte[]>>(&owner); buffer && buffer->get() == data) {
+      buffer->reset();
+      freed = true;
+      break;
+    }
+  if (!freed) {
+    // Mapped in place from the file: give back the pages wholly inside the matrix (a page it
+    // shares with a neighbouring tensor stays); they are clean file pages, so nothing is lost.
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + page - 1) / page * page;
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + layer.weight.bytes()) / page * page;
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
+  layer.weight.data = nullptr;
+  layer.dropped = true;
+}
 size_t EncoderWeights::parameters() const { return tally(*this).parameters; }
 
 EncoderWeights weight_shapes(const EncoderConfig& c, DType storage, bool pooler, int labels, bool int8_products,

@@ -26,9 +26,12 @@ struct Int8Storage {
 
 // y = x W^T + b, with W stored [out, in] as PyTorch's nn.Linear stores it.
 struct Linear {
-  TensorView weight;  // with `int8`: the shape only (data null), as only int8 products read it
+  TensorView weight;  // with `int8` or `dropped`: the shape only (data null)
   std::vector<float> bias;
   std::optional<Int8Storage> int8;
+  // Its products hold their own prepacked copy, and this one was let go (drop_matrix_source): a
+  // matrix is held once.
+  bool dropped = false;
 
   int out_features() const { return static_cast<int>(weight.shape.at(0)); }
   int in_features() const { return static_cast<int>(weight.shape.at(1)); }
@@ -126,8 +129,13 @@ struct EncoderWeights {
   // Keeps alive whatever the views point into: mapped files and converted buffers.
   std::vector<std::any> owners;
 
-  // Bytes of all matrices and vectors as stored (what the weights cost in memory).
+  // Bytes of all matrices and vectors as stored (what the weights cost in memory), dropped
+  // matrices not counted.
   size_t bytes() const;
+  // Lets `layer`'s weight matrix go (only prepacked copies will read it): frees the buffer it was
+  // converted into, or returns the pages of the file it is mapped from; leaves its shape. It must
+  // be one of this object's matrices.
+  void drop_matrix_source(Linear& layer);
   // Number of parameters.
   size_t parameters() const;
 };

@@ -64,7 +64,15 @@ Bf16Support detect_bf16() {
     constexpr long kXfeatureXtiledata = 18;
     amx_permitted = syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
   }
-  s.amx = amx && amx_permitted;
+  // $ONEDNN_MAX_CPU_ISA caps oneDNN's kernels (tests run each class below the host's that way):
+  // bf16 products only where the cap leaves oneDNN its bf16 kernels.
+  const dnnl::cpu_isa effective = dnnl::get_effective_cpu_isa();
+  const bool capped = effective != dnnl::cpu_isa::avx512_core_amx && effective != dnnl::cpu_isa::avx512_core_bf16;
+  if (capped && (amx || avx512_bf16)) {
+    s.description = "none (ONEDNN_MAX_CPU_ISA caps oneDNN below AVX512-BF16)";
+    return s;
+  }
+  s.amx = amx && amx_permitted && effective == dnnl::cpu_isa::avx512_core_amx;
   s.available = s.amx || avx512_bf16;
   if (s.amx)
     s.description = "AMX-BF16";
@@ -161,11 +169,16 @@ void LinearBlock::describe(Impl& p, const BlockSpec& spec, ComputePrecision prec
     p.weights_desc = pd.weights_desc();
     p.kernel = pd.impl_info_str();
   }
-  // oneDNN's brgemm kernels give a row the same bits in any product; the others (gemm:jit, what an
-  // AVX2-only CPU gets) handle the tail of the row dimension differently, so a row's bits would
-  // depend on the rows beside it. Those run every product in chunks of exactly kRowChunk rows, the
-  // last padded in the scratch (after the widened weights).
-  p.row_chunks = p.kernel.rfind("brg", 0) != 0;
+  // oneDNN's fp32 brgemm kernels give a row the same bits in any product; the others (gemm:jit,
+  // what an AVX2-only CPU gets) handle the tail of the row dimension differently, so a row's bits
+  // would depend on the rows beside it. Those run every product in chunks of exactly kRowChunk
+  // rows, the last padded in the scratch (after the widened weights), each chunk on one thread.
+  // bf16 products do too: on AMX at 2 threads their rows changed with the batch (the issue's
+  // measurement). oneDNN 2.6.3's brgemm matmul chooses its blocking from M and the thread count
+  // (brgemm_matmul_utils.cpp: M_blk is the largest divisor of M in 32..64, smaller m_blk when work
+  // is short for the threads; a K split only for AMX bf16 at 16 threads and up). One 64-row,
+  // one-thread primitive for every row fixes all of those, whatever the batch or thread count.
+  p.row_chunks = p.kernel.rfind("brg", 0) != 0 || precision == ComputePrecision::bf16;
   auto whole_lines = [](size_t bytes) { return (bytes + 63) / 64 * 16; };  // floats, in 64-byte lines
   p.weight_floats = layout == WeightLayout::streamed ? static_cast<size_t>(p.n) * static_cast<size_t>(p.k) : 0;
   if (p.row_chunks) {

@@ -19,7 +19,8 @@
 namespace simscore {
 
 // Whether this CPU runs bf16 products natively (AMX tiles or AVX512-BF16), after asking the kernel
-// for the AMX tile state (arch_prctl ARCH_REQ_XCOMP_PERM) where the CPU has AMX.
+// for the AMX tile state (arch_prctl ARCH_REQ_XCOMP_PERM) where the CPU has AMX, and as far as
+// $ONEDNN_MAX_CPU_ISA lets oneDNN use them.
 struct Bf16Support {
   bool available = false;
   bool amx = false;
@@ -52,7 +53,8 @@ class LinearBlock final : public Product {
   // size of oneDNN's blocked layout for the block, asked of the same primitive descriptor.
   static ProductCost cost(const BlockSpec& spec, ComputePrecision precision, WeightLayout layout);
 
-  // Whether products run in chunks of kRowChunk rows (a kernel that is not row-invariant by itself).
+  // Whether products run in chunks of kRowChunk rows, each on one thread (a kernel that is not
+  // row-invariant by itself, and every bf16 product).
   bool row_chunks() const;
   static constexpr int kRowChunk = 64;
 

@@ -219,7 +219,7 @@ def test_fp16_overflow_and_bad_eps_are_model_errors(tmp_path, simscore, default_
     model = model_copy(tmp_path, default_model)
     write_weights_with(model / "model.safetensors", default_model / "model.safetensors",
                        "encoder.layer.0.attention.self.query.weight", 70000.0)
-    result = score(simscore, model, pairs)
+    result = score(simscore, model, pairs, "--precision", "fp16")  # (bf16, which auto may pick, holds it)
     assert result.returncode == EXIT_MODEL, result.stderr
     assert "70000" in result.stderr and "fp16 cannot represent" in result.stderr and "bf16" in result.stderr
     assert result.stdout == ""
@@ -319,6 +319,15 @@ def test_resume_refuses_other_products(tmp_path, simscore, default_model, pairs)
         assert result.returncode == EXIT_RESOURCE and "cannot resume" in result.stderr, result.stderr
         assert "products" in result.stderr, result.stderr
         assert partial.read_bytes() == written and not out.exists()
+
+
+def test_the_fingerprint_records_the_precision_auto_resolved(tmp_path, simscore, default_model, pairs):
+    # --precision auto (the default) resumes only into a run that resolves the same precision.
+    interrupted_partial(tmp_path, simscore, default_model, pairs)
+    planned = run([simscore, "inspect", "--model", default_model, "--json"])
+    chosen = json.loads(planned.stdout)["precision"]
+    text = (tmp_path / "scores.txt.partial.fingerprint").read_text()
+    assert f"\nprecision: {chosen}\n" in text and "precision: auto" not in text, text
 
 
 # (The same input and options resume to the same bytes: test_robustness.py.)

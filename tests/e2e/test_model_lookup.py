@@ -151,8 +151,9 @@ def test_convert_from_a_snapshot_copies_the_link_targets(simscore, default_model
                       if not p.name.startswith("."))
     assert sorted(str(p.relative_to(converted)) for p in converted.rglob("*")) == expected
     assert not any(p.is_symlink() for p in converted.rglob("*"))
-    # fp16 matrices, as the default --precision fp16 stores them: the same scores, byte for byte.
-    assert scores(simscore, converted, env) == scores(simscore, default_model, env)
+    # fp16 matrices, as --precision fp16 stores them: the same scores, byte for byte.
+    assert scores(simscore, converted, env, "--precision", "fp16") == \
+        scores(simscore, default_model, env, "--precision", "fp16")
 
 
 def test_default_model_beside_the_executable(simscore, default_model, tmp_path):

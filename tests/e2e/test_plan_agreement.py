@@ -60,6 +60,7 @@ def test_int8_with_ffn_output_fp32_agrees_too(tmp_path, simscore, default_model)
     r = run([simscore, "score", pairs, "--model", default_model, "--max-memory", "1M", *flags])
     mib = (planned["memory"]["weights_bytes"] + planned["memory"]["prepacked_bytes"]) / 2**20
     assert r.returncode == 5 and f"weights alone need {mib:.0f} MiB in int8" in r.stderr, (mib, r.stderr)
-    # As score does, inspect refuses the flag without --precision int8 (exit 2).
-    refused = run([simscore, "inspect", "--model", default_model, "--json", "--int8-ffn-output", "fp32"])
+    # As score does, inspect refuses the flag where the precision is not int8 (exit 2).
+    refused = run([simscore, "inspect", "--model", default_model, "--json", "--precision", "fp16",
+                   "--int8-ffn-output", "fp32"])
     assert refused.returncode == 2 and "--precision int8" in refused.stderr, refused.stderr
