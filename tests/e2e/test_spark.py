@@ -39,14 +39,16 @@ def lcqmc(shared):
 
 @pytest.fixture(scope="module")
 def reference(simscore, default_model, lcqmc):
-    """One process, two threads: `a<TAB>b<TAB>label<TAB>score` per row."""
+    """One process, two threads: the input line as it is (`a<TAB>b<TAB>label`), a tab and its score.
+    The input's own lines, not `--with-input`'s echo: the echo escapes a backslash, a tab, LF or CR
+    inside a field, while Spark keys each score by the raw line."""
     require_row_invariant_kernel(simscore, default_model, PIPE_ENV)
-    result = run([simscore, "score", lcqmc, "--model", default_model, "--threads", "2", "--with-input", "-q"],
-                 env=PIPE_ENV)
+    result = run([simscore, "score", lcqmc, "--model", default_model, "--threads", "2", "-q"], env=PIPE_ENV)
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert len(lines) == 12500
-    return lines
+    scores = result.stdout.splitlines()
+    inputs = lcqmc.read_text(encoding="utf-8").splitlines()
+    assert len(scores) == len(inputs) == 12500
+    return [f"{line}\t{score}" for line, score in zip(inputs, scores)]
 
 
 @contextlib.contextmanager
@@ -114,7 +116,10 @@ def test_local_mode_pipe_keeps_rows_in_order_and_fails_on_a_bad_row(tmp_path, mo
         lines = sc.textFile(str(lcqmc), minPartitions=3)
         # No join needed: each partition's output is one line per input line, in order.
         got = lines.pipe(command, checkCode=True).collect()
-        assert got == reference, first_mismatch(got, reference)
+        # --with-input echoes each field with a backslash written as \\ (TSV fields hold no tab,
+        # LF or CR), then the score.
+        echoed = ["\t".join(field.replace("\\", "\\\\") for field in row.split("\t")) for row in reference]
+        assert got == echoed, first_mismatch(got, echoed)
 
         # A malformed row fails its task with simscore's exit code (3: input), not a short output.
         with pytest.raises(Exception, match="exited with error code 3"):
