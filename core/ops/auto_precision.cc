@@ -23,7 +23,7 @@ namespace {
 //   AVX-512       216 / 155  295 / 178  302 / 201  -
 //   AVX2          120 /  90   90 / 114  143 / 206  -
 // Accuracy: fp16 0.820329 / 0.840769; bf16 0.820396 / 0.840582; int8 with VNNI (8-bit weights)
-// 0.817907 (-0.0024) / 0.840610; int8 without (7-bit, README "int8") 0.817981 / 0.840662. Every
+// 0.817907 (-0.0024) / 0.840610; int8 without (7-bit, docs/performance.md "int8") 0.817981 / 0.840662. Every
 // precision passed the byte-stability test on AVX512-BF16 (bf16 products in one-thread 64-row
 // chunks, core/ops/linear_block.h) and int8's sums are exact integers.
 // So:
