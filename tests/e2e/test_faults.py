@@ -327,7 +327,7 @@ def test_the_fingerprint_records_the_precision_auto_resolved(tmp_path, simscore,
     planned = run([simscore, "inspect", "--model", default_model, "--json"])
     chosen = json.loads(planned.stdout)["precision"]
     text = (tmp_path / "scores.txt.partial.fingerprint").read_text()
-    assert f"\nprecision: {chosen}\n" in text and "precision: auto" not in text, text
+    assert f"\n--precision: {chosen}\n" in text and "precision: auto" not in text, text
 
 
 # (The same input and options resume to the same bytes: test_robustness.py.)
