@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The portable binary on CPUs it was not built on: scores the example pairs natively and under QEMU's
 # user-mode emulation of older CPUs (Debian qemu-user), and checks every score equals the native
-# run's within 1e-5. Haswell-v4 is AVX2 without AVX-512 (most laptops, Spark workers and older
+# run's within 1e-5 (all at --precision fp16, so the arithmetic compared is the same), and that
+# --precision auto resolves on each CPU as core/ops/auto_precision.cc's table says. Haswell-v4 is AVX2 without AVX-512 (most laptops, Spark workers and older
 # servers); Nehalem is x86-64-v2 without AVX at all. oneDNN and OpenBLAS pick their kernels for
 # the emulated CPU, and simscore its own (core/cpu/isa.h).
 #
@@ -23,18 +24,17 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$binary" score "$pairs" --model "$model" --threads 1 >"$work/native.tsv"
+"$binary" score "$pairs" --model "$model" --threads 1 --precision fp16 >"$work/native.tsv"
 status=0
-# The emulated CPU and the kernel variant simscore must choose on it.
-for cpu_isa in Haswell-v4:avx2 Nehalem-v2:baseline; do
-  cpu=${cpu_isa%%:*}
-  isa=${cpu_isa#*:}
+# The emulated CPU, the kernel variant simscore must choose on it, and what --precision auto picks.
+for cpu_isa in Haswell-v4:avx2:int8 Nehalem-v2:baseline:fp16; do
+  IFS=: read -r cpu isa auto <<<"$cpu_isa"
   echo "== $cpu"
   # -v names the kernels each library chose; they must fit the emulated CPU. The settings simscore
   # would otherwise re-execute itself for are given here: QEMU's user mode does not follow an
   # exec, and the re-executed process would run on the real CPU.
   OMP_WAIT_POLICY=passive \
-    qemu-x86_64 -cpu "$cpu" "$binary" score "$pairs" --model "$model" --threads 1 -v \
+    qemu-x86_64 -cpu "$cpu" "$binary" score "$pairs" --model "$model" --threads 1 --precision fp16 -v \
     >"$work/$cpu.tsv" 2>"$work/$cpu.err" || {
     echo "FAIL: the binary failed under qemu-x86_64 -cpu $cpu:"
     tail -20 "$work/$cpu.err"
@@ -46,6 +46,13 @@ for cpu_isa in Haswell-v4:avx2 Nehalem-v2:baseline; do
     echo "FAIL: under $cpu simscore did not choose its $isa kernels (was it emulated at all?)"
     status=1
     continue
+  fi
+  chosen=$(OMP_WAIT_POLICY=passive qemu-x86_64 -cpu "$cpu" "$binary" inspect --model "$model" --json |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["precision"])')
+  echo "$cpu: --precision auto picks $chosen"
+  if [[ $chosen != "$auto" ]]; then
+    echo "FAIL: under $cpu --precision auto picked $chosen, the table says $auto"
+    status=1
   fi
   python3 - "$work/native.tsv" "$work/$cpu.tsv" "$cpu" <<'PY' || status=1
 import sys
