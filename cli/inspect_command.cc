@@ -1,5 +1,6 @@
-// simscore inspect: what a model directory holds and what running it would cost, without loading
-// the weights (only the tensor index and the config and tokenizer files are read).
+// simscore inspect: what a model directory holds and what running it would cost. The model is
+// loaded exactly as `score` loads it (every tensor read and checked), so inspect refuses what score
+// refuses.
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "cli/exit_codes.h"
 #include "cli/model_options.h"
 #include "cli/number_check.h"
+#include "cli/run_files.h"
 #include "core/encoder/encoder_plan.h"
 #include "core/model/weights.h"
 #include "core/ops/precision.h"
@@ -34,6 +36,7 @@ struct InspectOptions {
   std::string int8_ffn_output;     // with --precision int8: as `score --int8-ffn-output`
   bool json = false;
   GemmBackend gemm = GemmBackend::onednn;  // from SIMSCORE_GEMM
+  RunFiles files;                          // the model read, the description on stdout
 };
 
 // Every precision a run can ask for, in kRunPrecisions' order.
@@ -46,6 +49,7 @@ std::vector<std::string> precision_names() {
 std::string mib(size_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0); }
 
 int run_inspect(const InspectOptions& o) {
+  o.files.check();
   {  // --int8-ffn-output without --precision int8 is refused as `score` refuses it (exit 2)
     ModelOptions as_run;
     as_run.precision = o.precision;
@@ -193,6 +197,8 @@ Run add_inspect_command(CLI::App& app) {
   command->add_option("--model,-m", options->model,
                       "Model directory (default: $SIMSCORE_MODEL, else the default model)")
       ->check(model_spec_given());
+  options->files.add_model(options->model);
+  options->files.add_stdout_use("the model's description");
   command->add_option("--max-batch-tokens", options->max_batch_tokens,
                       "Real tokens per encoder batch, for the memory estimate (default 2048)")
       ->check(whole_number())

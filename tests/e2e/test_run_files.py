@@ -188,3 +188,8 @@ def test_a_closed_stdout_is_refused(simscore, default_model, pairs):
                             capture_output=False, stderr=subprocess.PIPE, text=True)
     assert result.returncode == EXIT_RESOURCE, result.stderr
     assert "standard output is closed" in result.stderr and "rows" not in result.stderr
+    # inspect prints its description on stdout: refused the same way, never discarded.
+    result = subprocess.run(["sh", "-c", '"$0" inspect --model "$1" >&-', simscore, default_model],
+                            capture_output=False, stderr=subprocess.PIPE, text=True)
+    assert result.returncode == EXIT_RESOURCE, result.stderr
+    assert "standard output is closed" in result.stderr, result.stderr
