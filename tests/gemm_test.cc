@@ -261,7 +261,8 @@ TEST_F(Bf16Product, AccumulatesInFp32) {
     std::vector<uint16_t> x_bf16(x.size());
     convert_rows_to_bf16(x.data(), static_cast<size_t>(rows), static_cast<size_t>(in), x_bf16.data());
     std::vector<float> y(static_cast<size_t>(rows) * out);
-    packed(x_bf16.data(), rows, y.data());
+    std::vector<float> scratch(packed.scratch_floats());  // a partial last chunk of rows is padded there
+    packed(x_bf16.data(), rows, y.data(), scratch.data());
     const auto rounded = reference(round_to_bf16(x), rows, l.weight_f32, l.layer.bias, out, in, false);
     EXPECT_LE(max_abs_difference(rounded, y.data()), 1e-4) << "rows " << rows;
   }
@@ -275,7 +276,8 @@ TEST_F(Bf16Product, StaysWithinBf16RoundingOfTheFp32Product) {
   std::vector<uint16_t> x_bf16(x.size());
   convert_rows_to_bf16(x.data(), rows, in, x_bf16.data());
   std::vector<float> y(static_cast<size_t>(rows) * out);
-  packed(x_bf16.data(), rows, y.data());
+  std::vector<float> scratch(packed.scratch_floats());
+  packed(x_bf16.data(), rows, y.data(), scratch.data());
   const double error = max_abs_difference(reference(x, rows, l.weight_f32, l.layer.bias, out, in, false), y.data());
   EXPECT_LE(error, 2e-2);
   EXPECT_GE(error, 1e-4) << "no bf16 rounding visible: is this really the bf16 path?";
@@ -289,7 +291,8 @@ TEST_F(Bf16Product, GeluEpilogueWritesBf16ForTheNextProduct) {
   const auto x = random_input(rows, in, 31);
   std::vector<uint16_t> x_bf16(x.size()), y_bf16(static_cast<size_t>(rows) * out);
   convert_rows_to_bf16(x.data(), rows, in, x_bf16.data());
-  packed(x_bf16.data(), rows, y_bf16.data());
+  std::vector<float> scratch(packed.scratch_floats());
+  packed(x_bf16.data(), rows, y_bf16.data(), scratch.data());
   std::vector<float> y(y_bf16.size());
   convert_to_f32(y_bf16.data(), DType::bf16, y.data(), y.size());
   const auto expected = reference(round_to_bf16(x), rows, l.weight_f32, l.layer.bias, out, in, true);

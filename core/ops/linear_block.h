@@ -36,7 +36,8 @@ class LinearBlock final : public Product {
   LinearBlock& operator=(LinearBlock&&) noexcept;
 
   // x is [rows, inputs()] (fp32, or bf16 as input_dtype() says); y as the spec says. Streamed
-  // weights are widened into `scratch`, which holds scratch_floats() floats.
+  // weights are widened into `scratch`, which holds scratch_floats() floats; with row_chunks() a
+  // last partial chunk of rows is padded there too, so pass it whenever scratch_floats() is not 0.
   void operator()(const void* x, int rows, void* y, float* scratch = nullptr) const override;
 
   int inputs() const override { return spec_.inputs; }
@@ -44,7 +45,7 @@ class LinearBlock final : public Product {
   DType input_dtype() const override {
     return precision_ == ComputePrecision::bf16 ? DType::bf16 : DType::f32;
   }
-  size_t scratch_floats() const override;  // 0 when prepacked
+  size_t scratch_floats() const override;  // 0 when prepacked without row chunks
   size_t bytes() const override;           // the prepacked copy (0 when streamed)
   // oneDNN's implementation, e.g. "brg:avx512_core_amx_bf16".
   std::string kernel_name() const override;
