@@ -89,6 +89,10 @@ struct EvalSystem {
   std::string threshold_source{};
   bool cosine = false;                          // a bi-encoder model's cosines
   std::optional<io::RunReport> report{};        // models only
+
+  size_t rows_scored() const {
+    return std::count_if(scores.begin(), scores.end(), [](const auto& v) { return v.has_value(); });
+  }
 };
 
 // What the first model's run also yields: the rows' labels (nullopt where the row failed).
@@ -226,8 +230,7 @@ int run_eval(EvalOptions o) {
   const bool several = systems.size() > 1;
   if (several)
     for (size_t i = 0; i < systems.size(); ++i) {
-      const size_t unscored = rows.labels.size() - std::count_if(systems[i].scores.begin(), systems[i].scores.end(),
-                                                                  [](const auto& v) { return v.has_value(); });
+      const size_t unscored = rows.labels.size() - systems[i].rows_scored();
       if (unscored)
         report.warnings.push_back(fmt::format("{} has no score for {} of the {} rows; the comparison uses the {} rows every system scored",
                                               systems[i].name, unscored, rows.labels.size(), labels.size()));
@@ -271,8 +274,7 @@ int run_eval(EvalOptions o) {
     const SystemLines lines = i == 0 ? first
                                      : system_lines(comparison.systems[i].metrics, scores[i], labels, binary,
                                                     systems[i].cosine, positive_min);
-    const size_t scored = std::count_if(systems[i].scores.begin(), systems[i].scores.end(),
-                                        [](const auto& v) { return v.has_value(); });
+    const size_t scored = systems[i].rows_scored();
     report.systems.push_back({{"name", systems[i].name},
                               {"source", systems[i].report ? "model" : "scores"},
                               {"threshold", systems[i].threshold},

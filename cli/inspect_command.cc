@@ -39,12 +39,6 @@ struct InspectOptions {
   RunFiles files;                          // the model read, the description on stdout
 };
 
-// Every precision a run can ask for, in kRunPrecisions' order.
-std::vector<std::string> precision_names() {
-  std::vector<std::string> names;
-  for (RunPrecision p : kRunPrecisions) names.emplace_back(run_precision_name(p));
-  return names;
-}
 
 std::string mib(size_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0); }
 

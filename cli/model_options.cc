@@ -63,9 +63,15 @@ void add_model_options(CLI::App& command, ModelOptions& o) {
   read_gemm_backend_on_parse(command, o.gemm, &o.precision, &o.precision_reason);
 }
 
+std::vector<std::string> precision_names() {
+  std::vector<std::string> names;
+  for (RunPrecision p : kRunPrecisions) names.emplace_back(run_precision_name(p));
+  return names;
+}
+
 std::vector<std::string> precision_choices() {
   std::vector<std::string> names{"auto"};
-  for (RunPrecision p : kRunPrecisions) names.emplace_back(run_precision_name(p));
+  for (std::string& name : precision_names()) names.push_back(std::move(name));
   return names;
 }
 

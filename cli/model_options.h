@@ -40,7 +40,9 @@ CLI::Validator model_spec_given();
 void read_gemm_backend_on_parse(CLI::App& command, GemmBackend& into, std::string* precision = nullptr,
                                 std::string* precision_reason = nullptr);
 
-// "auto", then every precision's name (core/ops/precision.h): what --precision accepts.
+// Every precision a run can ask for, in kRunPrecisions' order (core/ops/precision.h).
+std::vector<std::string> precision_names();
+// "auto", then precision_names(): what --precision accepts.
 std::vector<std::string> precision_choices();
 
 // The model to use: --model, else $SIMSCORE_MODEL (each a directory or a cached model id, see
